@@ -1,0 +1,2 @@
+//! Runtimes side by side (filled in below).
+fn main() {}

@@ -1,0 +1,348 @@
+//! File access for every [`Blocking`] runtime, written once.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::Blocking;
+
+/// File access for chunked reading, as a runtime supplies it.
+///
+/// Every [`Blocking`] runtime implements it: the operations run
+/// `std::fs` calls in the runtime's blocking pool, one hop per call, and read
+/// straight into the caller's buffer (no intermediate copy, unlike
+/// `tokio::fs::File`). Each future owns what it needs, so a read can stay in
+/// flight while the caller works on another buffer.
+pub trait Fs {
+    /// Future of [`open`](Fs::open).
+    type Open: Future<Output = Result<File, FsError>>;
+    /// Future of [`read_at`](Fs::read_at).
+    type Read: Future<Output = (Result<usize, FsError>, Vec<u8>)>;
+    /// Future of [`metadata`](Fs::metadata) and [`path_metadata`](Fs::path_metadata).
+    type Metadata: Future<Output = Result<FileMeta, FsError>>;
+
+    /// Opens `path` for reading.
+    ///
+    /// # Errors
+    /// A [`FsError`] naming the path: not found, permission denied, or
+    /// [`io::ErrorKind::IsADirectory`] for a directory (which `std` would open).
+    fn open(&self, path: PathBuf) -> Self::Open;
+
+    /// Reads from `file` at byte `offset` into `buf[start..]`, resolving to
+    /// the number of bytes read (0 at the end of the file) and the buffer.
+    ///
+    /// # Errors
+    /// A [`FsError`] naming the path and the offset. An empty `buf[start..]`
+    /// is an [`io::ErrorKind::InvalidInput`] error, so `Ok(0)` always means
+    /// end of file.
+    fn read_at(&self, file: &File, offset: u64, buf: Vec<u8>, start: usize) -> Self::Read;
+
+    /// The current length and identity of an open file.
+    fn metadata(&self, file: &File) -> Self::Metadata;
+
+    /// The current length and identity of whatever `path` names now
+    /// (following symbolic links), for noticing rotation.
+    fn path_metadata(&self, path: PathBuf) -> Self::Metadata;
+}
+
+/// An open file, cheap to clone (shared), remembering its path.
+#[derive(Clone)]
+pub struct File {
+    file: Arc<std::fs::File>,
+    path: Arc<Path>,
+}
+
+impl File {
+    /// The path the file was opened by.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path, shared.
+    pub fn shared_path(&self) -> Arc<Path> {
+        self.path.clone()
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File").field("path", &self.path).finish()
+    }
+}
+
+/// A file's identity: device and inode on Unix.
+///
+/// Two opens of the same path name the same file exactly when their ids are
+/// equal; a changed id means the path was rotated to a new file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
+    /// Device number (0 where the platform has none).
+    pub dev: u64,
+    /// Inode number (0 where the platform has none).
+    pub ino: u64,
+}
+
+/// What a follower needs to know about a file right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileMeta {
+    /// Current length in bytes.
+    pub len: u64,
+    /// Identity, where the platform has one (`None` elsewhere).
+    pub id: Option<FileId>,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+}
+
+impl FileMeta {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            })
+        };
+        #[cfg(not(unix))]
+        let id = None;
+        FileMeta {
+            len: meta.len(),
+            id,
+            is_dir: meta.is_dir(),
+        }
+    }
+}
+
+/// A file operation failed: the path, the byte offset (for reads) and the cause.
+#[derive(Debug)]
+pub struct FsError {
+    path: Arc<Path>,
+    offset: Option<u64>,
+    source: io::Error,
+}
+
+impl FsError {
+    /// A new error about `path`.
+    pub fn new(path: impl Into<Arc<Path>>, offset: Option<u64>, source: io::Error) -> Self {
+        FsError {
+            path: path.into(),
+            offset,
+            source,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The byte offset of a failed read.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+
+    /// The kind of the underlying I/O error.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.source.kind()
+    }
+
+    /// The underlying I/O error.
+    pub fn io_error(&self) -> &io::Error {
+        &self.source
+    }
+
+    /// Gives back the underlying I/O error.
+    pub fn into_io_error(self) -> io::Error {
+        self.source
+    }
+}
+
+impl fmt::Display for FsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.source.kind() {
+            io::ErrorKind::NotFound => "no such file or directory",
+            io::ErrorKind::PermissionDenied => "permission denied",
+            io::ErrorKind::IsADirectory => "is a directory",
+            _ => "",
+        };
+        if what.is_empty() {
+            write!(f, "{}: {}", self.path.display(), self.source)?;
+        } else {
+            write!(f, "{}: {what}", self.path.display())?;
+        }
+        if let Some(offset) = self.offset {
+            write!(f, " (byte offset {offset})")?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for FsError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl From<FsError> for io::Error {
+    fn from(e: FsError) -> io::Error {
+        let kind = e.kind();
+        io::Error::new(kind, e)
+    }
+}
+
+fn open_blocking(path: PathBuf) -> Result<File, FsError> {
+    let path: Arc<Path> = path.into();
+    let fail = |e| FsError::new(path.clone(), None, e);
+    let file = std::fs::File::open(&path).map_err(fail)?;
+    if file.metadata().map_err(fail)?.is_dir() {
+        return Err(fail(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
+    Ok(File {
+        file: Arc::new(file),
+        path,
+    })
+}
+
+fn read_at_blocking(file: &std::fs::File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    if buf.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "read_at into an empty buffer",
+        ));
+    }
+    loop {
+        #[cfg(unix)]
+        let result = std::os::unix::fs::FileExt::read_at(file, buf, offset);
+        #[cfg(windows)]
+        let result = std::os::windows::fs::FileExt::seek_read(file, buf, offset);
+        #[cfg(not(any(unix, windows)))]
+        let result = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = file;
+            f.seek(SeekFrom::Start(offset)).and_then(|_| f.read(buf))
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+impl<B: Blocking + ?Sized> Fs for B {
+    type Open = B::Task<Result<File, FsError>>;
+    type Read = B::Task<(Result<usize, FsError>, Vec<u8>)>;
+    type Metadata = B::Task<Result<FileMeta, FsError>>;
+
+    fn open(&self, path: PathBuf) -> Self::Open {
+        self.unblock(move || open_blocking(path))
+    }
+
+    fn read_at(&self, file: &File, offset: u64, mut buf: Vec<u8>, start: usize) -> Self::Read {
+        let file = file.clone();
+        self.unblock(move || {
+            let dst = buf.get_mut(start..).unwrap_or_default();
+            let result = read_at_blocking(&file.file, offset, dst)
+                .map_err(|e| FsError::new(file.path.clone(), Some(offset), e));
+            (result, buf)
+        })
+    }
+
+    fn metadata(&self, file: &File) -> Self::Metadata {
+        let file = file.clone();
+        self.unblock(move || {
+            file.file
+                .metadata()
+                .map(|m| FileMeta::of(&m))
+                .map_err(|e| FsError::new(file.path.clone(), None, e))
+        })
+    }
+
+    fn path_metadata(&self, path: PathBuf) -> Self::Metadata {
+        self.unblock(move || {
+            std::fs::metadata(&path)
+                .map(|m| FileMeta::of(&m))
+                .map_err(|e| FsError::new(path, None, e))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::future::{ready, Ready};
+    use futures::executor::block_on;
+    use std::io::Write;
+
+    /// Runs blocking work inline: enough to test the file logic without a pool.
+    struct Inline;
+    impl Blocking for Inline {
+        type Task<T: Send + 'static> = Ready<T>;
+        fn unblock<F, T>(&self, f: F) -> Ready<T>
+        where
+            F: FnOnce() -> T + Send + 'static,
+            T: Send + 'static,
+        {
+            ready(f())
+        }
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(alloc::format!(
+            "aiter-core-fs-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        dir.join(name)
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
+    fn reads_chunks_at_offsets_into_the_callers_buffer() {
+        let path = temp_path("chunks");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(b"hello world")
+            .unwrap();
+        let file = block_on(Inline.open(path.clone())).unwrap();
+        assert_eq!(file.path(), path.as_path());
+        let (n, buf) = block_on(Inline.read_at(&file, 6, alloc::vec![b'.'; 8], 2));
+        assert_eq!(n.unwrap(), 5);
+        assert_eq!(&buf[..7], b"..world");
+        let (n, _) = block_on(Inline.read_at(&file, 11, alloc::vec![0; 4], 0));
+        assert_eq!(n.unwrap(), 0, "end of file");
+        let meta = block_on(Inline.metadata(&file)).unwrap();
+        assert_eq!(meta.len, 11);
+        assert!(!meta.is_dir);
+        assert_eq!(
+            block_on(Inline.path_metadata(path.clone())).unwrap().id,
+            meta.id
+        );
+        let (err, _) = block_on(Inline.read_at(&file, 0, alloc::vec![0; 4], 4));
+        assert_eq!(err.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
+    fn missing_file_and_directory_are_typed_errors_naming_the_path() {
+        let missing = temp_path("missing-file");
+        let err = block_on(Inline.open(missing.clone())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(err.path(), missing.as_path());
+        assert!(alloc::string::ToString::to_string(&err).contains("missing-file"));
+
+        let dir = temp_path("a-dir");
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = block_on(Inline.open(dir.clone())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::IsADirectory);
+        assert_eq!(
+            alloc::string::ToString::to_string(&err),
+            alloc::format!("{}: is a directory", dir.display())
+        );
+    }
+}

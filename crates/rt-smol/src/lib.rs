@@ -1,0 +1,128 @@
+//! aiter's smol adapter: [`Smol`] supplies `async-io` timers and
+//! `blocking::unblock` to `aiter-core`, and through it file reading.
+//!
+//! Works under `smol::block_on`, `async_io::block_on`, or any executor:
+//! async-io runs its own reactor thread when no one drives it.
+//!
+//! Files are `std::fs::File`s read on the `blocking` pool straight into
+//! aiter's buffer (one hop per large chunk, no intermediate pipe).
+//!
+//! # Examples
+//! ```
+//! use std::time::Duration;
+//! use aiter_core::next;
+//!
+//! # smol::block_on(async {
+//! let mut ticks = aiter_rt_smol::interval(Duration::from_millis(1));
+//! assert_eq!(next(&mut ticks).await, Some(1));
+//! # });
+//! ```
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use aiter_core::rt::{Blocking, Timer};
+use aiter_core::time::{Interval, Timeout};
+use aiter_core::Stream;
+
+pub use aiter_core::rt::{File, FileMeta, Fs, FsError};
+pub use aiter_core::time::Elapsed;
+
+/// The smol runtime (async-io + blocking), as aiter's runtime value:
+/// `Timer`, `Blocking`, `Fs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Smol;
+
+/// The time since a process-wide epoch on the std monotonic clock.
+pub fn monotonic_now() -> Duration {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed()
+}
+
+/// A sleep on the async-io timer, created lazily on first poll.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Sleep {
+    duration: Duration,
+    timer: Option<async_io::Timer>,
+}
+
+impl Sleep {
+    /// A sleep of `duration`, whose timer starts on first poll.
+    pub fn new(duration: Duration) -> Self {
+        Sleep {
+            duration,
+            timer: None,
+        }
+    }
+}
+
+impl Sleep {
+    /// Restarts the sleep to complete `duration` from now (or from the first
+    /// poll, if it has not been polled yet).
+    pub fn reset(&mut self, duration: Duration) {
+        self.duration = duration;
+        if let Some(timer) = &mut self.timer {
+            timer.set_after(duration);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let duration = self.duration;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| async_io::Timer::after(duration));
+        Pin::new(timer).poll(cx).map(|_| ())
+    }
+}
+
+impl Timer for Smol {
+    type Sleep = Sleep;
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::new(duration)
+    }
+
+    fn reset(&self, sleep: Pin<&mut Sleep>, duration: Duration) {
+        sleep.get_mut().reset(duration);
+    }
+
+    fn now(&self) -> Duration {
+        monotonic_now()
+    }
+}
+
+impl Blocking for Smol {
+    type Task<T: Send + 'static> = blocking::Task<T>;
+
+    fn unblock<F, T>(&self, f: F) -> blocking::Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::unblock(f)
+    }
+}
+
+/// A drift-free stream of ticks every `period`: [`aiter_core::time::interval`] on smol.
+pub fn interval(period: Duration) -> Interval<Smol> {
+    aiter_core::time::interval(Smol, period)
+}
+
+/// Each item within `per_item`, or an [`Elapsed`] error item: [`aiter_core::time::timeout`] on smol.
+pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, Smol> {
+    aiter_core::time::timeout(Smol, stream, per_item)
+}
+
+/// Sleeps for `duration` on the async-io timer.
+pub fn sleep(duration: Duration) -> Sleep {
+    Smol.sleep(duration)
+}

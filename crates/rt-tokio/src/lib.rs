@@ -1,0 +1,136 @@
+//! aiter's tokio adapter: [`Tokio`] supplies `tokio::time` timers and
+//! `spawn_blocking` to `aiter-core`, and through it file reading.
+//!
+//! Files are `std::fs::File`s read inside `spawn_blocking` straight into
+//! aiter's buffer: `tokio::fs::File` would read into its own buffer first
+//! and copy every chunk once more.
+//!
+//! Everything here needs a tokio runtime with the time driver when it is
+//! *polled*, never when it is built.
+//!
+//! # Examples
+//! ```
+//! use std::time::Duration;
+//! use aiter_core::next;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! let mut ticks = aiter_rt_tokio::interval(Duration::from_millis(1));
+//! assert_eq!(next(&mut ticks).await, Some(1));
+//! # });
+//! ```
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use aiter_core::rt::{Blocking, Timer};
+use aiter_core::time::{Interval, Timeout};
+use aiter_core::Stream;
+
+pub use aiter_core::rt::{File, FileMeta, Fs, FsError};
+pub use aiter_core::time::Elapsed;
+
+/// The tokio runtime, as aiter's runtime value: `Timer`, `Blocking`, `Fs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokio;
+
+/// A `tokio::time::Sleep`, boxed so that aiter's timed streams stay
+/// `Unpin` (usable with `next(&mut s)` without pinning); aiter resets it
+/// rather than making a new one, so that is one allocation per stream.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct Sleep(Pin<Box<tokio::time::Sleep>>);
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl Timer for Tokio {
+    type Sleep = Sleep;
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep(Box::pin(tokio::time::sleep(duration)))
+    }
+
+    fn reset(&self, mut sleep: Pin<&mut Sleep>, duration: Duration) {
+        let deadline = tokio::time::Instant::now() + duration;
+        sleep.0.as_mut().reset(deadline);
+    }
+
+    fn now(&self) -> Duration {
+        // tokio's clock, so paused test time is honoured.
+        static EPOCH: OnceLock<tokio::time::Instant> = OnceLock::new();
+        let epoch = *EPOCH.get_or_init(tokio::time::Instant::now);
+        tokio::time::Instant::now().saturating_duration_since(epoch)
+    }
+}
+
+impl Blocking for Tokio {
+    type Task<T: Send + 'static> = BlockingTask<T>;
+
+    fn unblock<F, T>(&self, f: F) -> BlockingTask<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        BlockingTask(tokio::task::spawn_blocking(f))
+    }
+}
+
+/// A closure running on tokio's blocking pool; resolves to its result and
+/// resumes its panic.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct BlockingTask<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for BlockingTask<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match std::task::ready!(Pin::new(&mut self.0).poll(cx)) {
+            Ok(value) => Poll::Ready(value),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("aiter: blocking task cancelled: {e}"),
+        }
+    }
+}
+
+/// A drift-free stream of ticks every `period`: [`aiter_core::time::interval`] on tokio.
+pub fn interval(period: Duration) -> Interval<Tokio> {
+    aiter_core::time::interval(Tokio, period)
+}
+
+/// Each item within `per_item`, or an [`Elapsed`] error item: [`aiter_core::time::timeout`] on tokio.
+pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, Tokio> {
+    aiter_core::time::timeout(Tokio, stream, per_item)
+}
+
+/// Sleeps for `duration` on tokio's timer.
+pub fn sleep(duration: Duration) -> Sleep {
+    Tokio.sleep(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn blocking_panics_resume_in_the_caller() {
+        let task = Tokio.unblock(|| -> u8 { panic!("boom") });
+        let caught = tokio::spawn(task).await.unwrap_err();
+        assert!(caught.is_panic());
+    }
+
+    #[test]
+    fn building_outside_a_runtime_does_not_panic() {
+        let _ticks = interval(Duration::from_secs(1));
+        let _t = timeout(aiter_core::iter([1]), Duration::from_secs(1));
+    }
+}
