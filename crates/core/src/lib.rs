@@ -52,7 +52,13 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod cursor;
+pub mod generate;
 mod iter;
+pub mod lines;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod merge;
 mod next;
 mod next_or;
 pub mod rt;
