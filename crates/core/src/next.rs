@@ -118,6 +118,13 @@ mod tests {
     }
 
     #[test]
+    fn auto_traits() {
+        fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+        send_sync_unpin::<Next<'_, crate::Iter<core::ops::Range<u8>>>>();
+        send_sync_unpin::<crate::NextOr<'_, crate::Iter<core::ops::Range<u8>>>>();
+    }
+
+    #[test]
     fn works_on_pinned_not_unpin_streams() {
         struct NotUnpin(core::marker::PhantomPinned, u8);
         impl Stream for NotUnpin {

@@ -209,6 +209,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn auto_traits() {
+        struct SendTimer;
+        impl Timer for SendTimer {
+            type Sleep = core::future::Ready<()>;
+            fn sleep(&self, _: Duration) -> Self::Sleep {
+                core::future::ready(())
+            }
+            fn now(&self) -> Duration {
+                Duration::ZERO
+            }
+        }
+        fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+        send_sync_unpin::<Interval<SendTimer>>();
+        send_sync_unpin::<crate::time::Timeout<crate::Iter<core::ops::Range<u8>>, SendTimer>>();
+    }
+
+    #[test]
     fn nothing_happens_before_the_first_poll() {
         let clock = JumpClock::default();
         let ticks = interval(Jump(&clock), Duration::from_secs(1));
