@@ -120,6 +120,15 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
+    pub(crate) fn from_parts(bytes: &'a [u8], ending: Ending, number: u64, offset: u64) -> Self {
+        Line {
+            bytes,
+            ending,
+            number,
+            offset,
+        }
+    }
+
     /// The line's bytes: without its ending, unless endings are kept.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
@@ -364,7 +373,10 @@ impl<B: LineBuffer> LineSplitter<B> {
             self.compact();
             let len = self.buf.bytes().len();
             if len - self.end < min && self.buf.can_grow() {
-                let want = (self.end + min).max(len.saturating_mul(2));
+                // Double (amortised linear), but never beyond what the
+                // longest allowed line plus this read can need.
+                let cap = self.limit.saturating_add(2).saturating_add(min);
+                let want = (self.end + min).max(len.saturating_mul(2).min(cap));
                 self.buf.grow(want);
             }
         }
@@ -816,7 +828,7 @@ pub(crate) mod tests {
     }
 
     /// Inputs rich in newlines, `\r` and long runs.
-    fn input() -> impl Strategy<Value = Vec<u8>> {
+    pub(crate) fn input() -> impl Strategy<Value = Vec<u8>> {
         let piece = prop_oneof![
             3 => prop::collection::vec(prop::sample::select(&b"ab\r\n\n"[..]), 0..6),
             1 => (0usize..40).prop_map(|n| alloc::vec![b'x'; n]),

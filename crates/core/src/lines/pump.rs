@@ -1,0 +1,228 @@
+//! The machinery shared by the reader and the stream: buffers, read-ahead
+//! and the splitter, driven by one poll function.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use super::error::{LineError, LineErrorKind};
+use super::source::Source;
+use super::splitter::{LineBuffer, LineSplitter, Span};
+
+/// Default bytes per read: 256 KiB (chosen by measurement, see `benches/lines.rs`).
+pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
+
+/// Default maximum line length: 4 MiB.
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 4 * 1024 * 1024;
+
+/// Room reserved in front of each read so that a partial line up to this
+/// long moves in front of the new bytes without copying them.
+pub(crate) const HEADROOM: usize = 16 * 1024;
+
+/// A buffer that can be handed to a [`Source`] as a `Vec` and back.
+pub(crate) trait Chunk: LineBuffer + Sized {
+    fn from_vec(v: Vec<u8>) -> Self;
+    /// The buffer for the next read: this one if no line still uses it.
+    fn into_vec(self) -> Vec<u8>;
+}
+
+impl Chunk for Vec<u8> {
+    fn from_vec(v: Vec<u8>) -> Self {
+        v
+    }
+    fn into_vec(self) -> Vec<u8> {
+        self
+    }
+}
+
+/// A chunk that owned lines share (a refcount bump per line, no copy).
+#[derive(Debug)]
+pub(crate) struct SharedBuf(pub(crate) Arc<Vec<u8>>);
+
+impl LineBuffer for SharedBuf {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // Copies only if a line still holds this chunk (then once per chunk).
+        Arc::make_mut(&mut self.0).as_mut_slice()
+    }
+    fn grow(&mut self, len: usize) -> bool {
+        Arc::make_mut(&mut self.0).grow(len)
+    }
+    fn can_grow(&self) -> bool {
+        true
+    }
+}
+
+impl Chunk for SharedBuf {
+    fn from_vec(v: Vec<u8>) -> Self {
+        SharedBuf(Arc::new(v))
+    }
+    fn into_vec(self) -> Vec<u8> {
+        Arc::try_unwrap(self.0).unwrap_or_default()
+    }
+}
+
+/// Reading settings shared by the reader, the stream and the follower.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub(crate) chunk: usize,
+    pub(crate) limit: Option<usize>,
+    pub(crate) keep_endings: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            chunk: DEFAULT_CHUNK_SIZE,
+            limit: Some(DEFAULT_MAX_LINE_LENGTH),
+            keep_endings: false,
+        }
+    }
+}
+
+/// Where the reads stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// No read in flight; one starts on the next poll.
+    Idle,
+    /// A read is in flight in the source.
+    InFlight,
+    /// The source ended; the splitter hands out what is left.
+    Ended,
+    /// Everything handed out, or an I/O error: `None` from now on.
+    Done,
+}
+
+/// Buffers + read-ahead + splitter.
+#[derive(Debug)]
+pub(crate) struct Pump<B> {
+    pub(crate) splitter: LineSplitter<B>,
+    /// The buffer for the next read (empty until the first one).
+    spare: Vec<u8>,
+    chunk: usize,
+    pub(crate) reads: Reads,
+    /// Input offset of the next read.
+    read_offset: u64,
+}
+
+impl<B: Chunk> Pump<B> {
+    pub(crate) fn new(options: Options) -> Self {
+        let mut pump = Pump {
+            splitter: LineSplitter::new(B::from_vec(Vec::new())),
+            spare: Vec::new(),
+            chunk: 1,
+            reads: Reads::Idle,
+            read_offset: 0,
+        };
+        pump.set_options(options);
+        pump
+    }
+
+    pub(crate) fn set_options(&mut self, options: Options) {
+        self.chunk = options.chunk.max(1);
+        self.splitter.set_max_line_length(options.limit);
+        self.splitter.keep_endings(options.keep_endings);
+    }
+
+    /// A buffer of exactly one chunk plus headroom, reusing `buf`.
+    fn sized(&self, mut buf: Vec<u8>) -> Vec<u8> {
+        let len = HEADROOM + self.chunk;
+        if buf.len() > len {
+            // It held a long line: give the memory back.
+            buf.truncate(len);
+            buf.shrink_to_fit();
+        } else if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf
+    }
+
+    /// Starts a read into the spare buffer, if none is in flight.
+    #[inline]
+    pub(crate) fn read_ahead<S: Source + ?Sized>(&mut self, source: Pin<&mut S>) {
+        if self.reads == Reads::Idle {
+            let spare = core::mem::take(&mut self.spare);
+            let buf = self.sized(spare);
+            source.start_read(buf, HEADROOM);
+            self.reads = Reads::InFlight;
+        }
+    }
+
+    /// Handles a completed read of `result` bytes into `buf[HEADROOM..]`.
+    pub(crate) fn accept(
+        &mut self,
+        result: std::io::Result<usize>,
+        buf: Vec<u8>,
+        path: Option<&Arc<std::path::Path>>,
+    ) -> Option<LineError> {
+        match result {
+            Ok(0) => {
+                self.splitter.finish();
+                self.spare = buf;
+                self.reads = Reads::Ended;
+                None
+            }
+            Ok(n) => {
+                let n = n.min(buf.len().saturating_sub(HEADROOM));
+                self.read_offset += n as u64;
+                let old = self
+                    .splitter
+                    .swap_in(B::from_vec(buf), HEADROOM..HEADROOM + n);
+                self.spare = old.into_vec();
+                self.reads = Reads::Idle;
+                None
+            }
+            Err(e) => {
+                self.spare = buf;
+                self.reads = Reads::Done;
+                Some(LineError::new(
+                    LineErrorKind::Io(e),
+                    path.cloned(),
+                    self.splitter.next_number(),
+                    self.read_offset,
+                ))
+            }
+        }
+    }
+
+    /// The next line's span: the poll logic of every reader and stream.
+    ///
+    /// `Ready(Some(Ok))` a line is in the splitter's buffer; `Ready(Some(Err))`
+    /// a long line (skipped, goes on) or a failed read (then ended);
+    /// `Ready(None)` the end, for good; `Pending` the source's read registered
+    /// `cx`'s waker. A read is kept in flight while lines are handed out.
+    #[inline]
+    pub(crate) fn poll_span<S: Source + ?Sized>(
+        &mut self,
+        mut source: Pin<&mut S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Span, LineError>>> {
+        if self.reads == Reads::Done {
+            return Poll::Ready(None);
+        }
+        loop {
+            self.read_ahead(source.as_mut());
+            if let Some(item) = self.splitter.next_span() {
+                return Poll::Ready(Some(
+                    item.map_err(|e| LineError::too_long(e, source.path().cloned())),
+                ));
+            }
+            match self.reads {
+                Reads::InFlight => {
+                    let (result, buf) = core::task::ready!(source.as_mut().poll_read(cx));
+                    if let Some(e) = self.accept(result, buf, source.path()) {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+                Reads::Ended | Reads::Done => {
+                    self.reads = Reads::Done;
+                    return Poll::Ready(None);
+                }
+                Reads::Idle => unreachable!("a read was just started"),
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! [`Lines`]: a `Stream` of owned lines.
+
+use alloc::string::String;
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::path::PathBuf;
+
+use futures_core::{FusedStream, Stream};
+use pin_project_lite::pin_project;
+
+use super::error::LineError;
+use super::pump::{Options, Pump, Reads, SharedBuf};
+use super::reader::text;
+use super::shared_line::SharedLine;
+use super::source::{FileSource, Source, Stdin};
+use crate::rt::{Blocking, Fs};
+
+/// What [`Lines`] does about UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Utf8 {
+    Unchecked,
+    Checked,
+    Lossy,
+}
+
+pin_project! {
+    /// A `Stream` of owned lines ([`SharedLine`]), for `merge` and the rest
+    /// of the ecosystem.
+    ///
+    /// Reads like [`LineReader`](super::LineReader) (large chunks, one read
+    /// in flight, same endings, limits and errors); each line is a shared
+    /// slice of its chunk, so there is no allocation or copy per line: one
+    /// `Arc` per chunk read, plus a fresh buffer when lines of the chunk
+    /// being replaced are still held.
+    ///
+    /// Bytes mode by default (never fails on content); [`text`](Self::text)
+    /// checks UTF-8, [`lossy`](Self::lossy) repairs it.
+    ///
+    /// The stream ends (`None`, for good) when the source ends and every line
+    /// was yielded, or after an I/O error.
+    ///
+    /// # Errors
+    /// Items are `Err(`[`LineError`]`)` naming path, line number and byte
+    /// offset: a line too long (skipped, the stream goes on), invalid UTF-8
+    /// in text mode (skipped, goes on), an I/O error (the stream then ends).
+    ///
+    /// # Cancel safety
+    /// Dropping a `next` future on it loses nothing: bytes and the read in
+    /// flight are kept in the stream.
+    ///
+    /// # Examples
+    /// ```
+    /// use aiter_core::lines::{Lines, Source};
+    /// use aiter_core::next;
+    /// # use core::{pin::Pin, task::{Context, Poll}};
+    /// # struct Bytes(&'static [u8], Option<Vec<u8>>, usize);
+    /// # impl Source for Bytes {
+    /// #     fn start_read(mut self: Pin<&mut Self>, buf: Vec<u8>, start: usize) { self.1 = Some(buf); self.2 = start; }
+    /// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
+    /// #         let (mut buf, start) = (self.1.take().unwrap(), self.2);
+    /// #         let n = self.0.len().min(buf.len() - start);
+    /// #         buf[start..start + n].copy_from_slice(&self.0[..n]);
+    /// #         self.0 = &self.0[n..];
+    /// #         Poll::Ready((Ok(n), buf))
+    /// #     }
+    /// # }
+    /// # futures::executor::block_on(async {
+    /// // With a runtime: `Lines::open(aiter::smol::Smol, "app.log")`.
+    /// let mut lines = Lines::new(Bytes(b"a\nb\xff\nc\n", None, 0)).text(true);
+    /// assert_eq!(next(&mut lines).await.unwrap().unwrap().to_str(), Ok("a"));
+    /// let bad = next(&mut lines).await.unwrap().unwrap_err();
+    /// assert_eq!((bad.line(), bad.offset()), (2, 3));
+    /// assert_eq!(&*next(&mut lines).await.unwrap().unwrap(), b"c");
+    /// assert!(next(&mut lines).await.is_none());
+    /// # });
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Lines<S> {
+        #[pin]
+        source: S,
+        pump: Pump<SharedBuf>,
+        options: Options,
+        utf8: Utf8,
+    }
+}
+
+impl<S: Source> Lines<S> {
+    /// A stream of the lines of `source`. Nothing is read (or opened) until
+    /// the first poll.
+    pub fn new(source: S) -> Self {
+        let options = Options::default();
+        Lines {
+            source,
+            pump: Pump::new(options),
+            options,
+            utf8: Utf8::Unchecked,
+        }
+    }
+
+    /// Bytes per read (default 256 KiB; at least 1).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.options.chunk = bytes;
+        self.pump.set_options(self.options);
+        self
+    }
+
+    /// The maximum line length in bytes, without the ending (default
+    /// 4 MiB); `None` for no limit.
+    pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
+        self.options.limit = limit;
+        self.pump.set_options(self.options);
+        self
+    }
+
+    /// Keeps each line's `\n` / `\r\n` (default: stripped).
+    pub fn keep_endings(mut self, keep: bool) -> Self {
+        self.options.keep_endings = keep;
+        self.pump.set_options(self.options);
+        self
+    }
+
+    /// Checks each line is UTF-8: an invalid line is an error item.
+    pub fn text(mut self, text: bool) -> Self {
+        self.utf8 = if text { Utf8::Checked } else { Utf8::Unchecked };
+        self
+    }
+
+    /// Text mode that replaces invalid UTF-8 with U+FFFD (allocating for
+    /// such lines only) instead of an error.
+    pub fn lossy(mut self, lossy: bool) -> Self {
+        self.utf8 = if lossy { Utf8::Lossy } else { Utf8::Checked };
+        self
+    }
+
+    /// The source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+}
+
+impl<R: Fs> Lines<FileSource<R>> {
+    /// The lines of the file at `path`, opened with `rt` on the first poll.
+    pub fn open(rt: R, path: impl Into<PathBuf>) -> Self {
+        Lines::new(FileSource::new(rt, path))
+    }
+}
+
+impl<R: Blocking> Lines<Stdin<R>> {
+    /// The lines of standard input, read on `rt`'s blocking pool.
+    pub fn stdin(rt: R) -> Self {
+        Lines::new(Stdin::new(rt))
+    }
+}
+
+impl<S: Source> Stream for Lines<S> {
+    type Item = Result<SharedLine, LineError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        let pump = this.pump;
+        let item = core::task::ready!(pump.poll_span(this.source.as_mut(), cx));
+        let Some(item) = item else {
+            return Poll::Ready(None);
+        };
+        let result = item.and_then(|span| {
+            let line = SharedLine::new(&pump.splitter.buffer().0, span);
+            if *this.utf8 == Utf8::Unchecked {
+                return Ok(line);
+            }
+            let lossy = *this.utf8 == Utf8::Lossy;
+            match text(&line_ref(&line), lossy, this.source.path()) {
+                Ok(alloc::borrow::Cow::Borrowed(_)) => Ok(line),
+                Ok(alloc::borrow::Cow::Owned(repaired)) => {
+                    Ok(line.with_bytes(String::into_bytes(repaired)))
+                }
+                Err(e) => Err(e),
+            }
+        });
+        Poll::Ready(Some(result))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.pump.reads == Reads::Done {
+            (0, Some(0))
+        } else {
+            (0, None)
+        }
+    }
+}
+
+/// A borrowed view of a shared line, for the UTF-8 check.
+fn line_ref(line: &SharedLine) -> super::splitter::Line<'_> {
+    super::splitter::Line::from_parts(line.as_bytes(), line.ending(), line.number(), line.offset())
+}
+
+impl<S: Source> FusedStream for Lines<S> {
+    fn is_terminated(&self) -> bool {
+        self.pump.reads == Reads::Done
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Lines<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lines")
+            .field("source", &self.source)
+            .field("splitter", &self.pump.splitter)
+            .field("reads", &self.pump.reads)
+            .finish_non_exhaustive()
+    }
+}
