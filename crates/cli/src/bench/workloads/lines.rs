@@ -1,0 +1,399 @@
+//! Line counting on a generated log-like file of `--size` bytes.
+//!
+//! The file (lines of 20–200 bytes, deterministic, in a temp dir removed
+//! when the cases are dropped) is written once and read once before timing,
+//! so every case reads from the page cache. Cases, each timed from open to
+//! the last line:
+//! - `wc -l (process)`: the whole `wc -l FILE` process (skipped if there is
+//!   no `wc`);
+//! - `read + memchr`: std `read` into a 1 MiB buffer and `memchr_iter`
+//!   count: the physical limit of counting;
+//! - each runtime's own `BufReader::lines()` (tokio with its default 8 KiB
+//!   buffer, as users write it, and with 1 MiB; async-std and smol with
+//!   1 MiB), which also sum the line lengths.
+//!
+//! Every case checks its line count (and the peers that see lines, their
+//! total line bytes) against what the generator wrote.
+//!
+//! The aiter reader plugs in here as one more [`OnRuntime`] type timed on
+//! each runtime, like [`NativeLines`]: a case per `RuntimeKind::ALL` with
+//! implementation `aiter lines` (and `aiter lines --count`, the `aiter`
+//! binary's whole process, beside `wc -l`).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::bench::{BenchError, Case, Config, Sample, Workload};
+use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
+use crate::size::Bytes;
+
+/// The line counting workload (`--only lines`).
+pub struct LineCount;
+
+/// The generated file and what it holds. The temp dir is removed when the
+/// last case holding this is dropped.
+#[derive(Debug)]
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    expected: LineFile,
+}
+
+/// What a generated line file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineFile {
+    /// File size in bytes.
+    pub bytes: u64,
+    /// Number of lines (every line ends with `\n`).
+    pub lines: u64,
+    /// Bytes of all lines without their `\n`.
+    pub line_bytes: u64,
+}
+
+impl Workload for LineCount {
+    fn name(&self) -> &'static str {
+        "lines"
+    }
+
+    fn cases(&self, config: &Config) -> Result<Vec<Case>, BenchError> {
+        let dir = tempfile::Builder::new().prefix("aiter-bench-").tempdir()?;
+        let path = dir.path().join("lines.log");
+        let expected = generate(&path, config.size)?;
+        // Warm the page cache, and check the generator's own count.
+        let (lines, _) = memchr_count(&path)?;
+        check_lines(lines, expected.lines)?;
+        let fixture = Arc::new(Fixture {
+            _dir: dir,
+            path,
+            expected,
+        });
+
+        let workload = format!("line count, {}", Bytes(expected.bytes));
+        let mut parameters = BTreeMap::new();
+        parameters.insert("file_bytes".to_owned(), expected.bytes.into());
+        parameters.insert("lines".to_owned(), expected.lines.into());
+        parameters.insert("line_lengths".to_owned(), "20-200 bytes + \\n".into());
+
+        let mut cases = Vec::new();
+        if wc_available(&fixture.path) {
+            let f = Arc::clone(&fixture);
+            cases.push(Case::timed(
+                &workload,
+                "wc -l (process)",
+                None,
+                parameters.clone(),
+                move || {
+                    let started = Instant::now();
+                    let lines = wc_lines(&f.path)?;
+                    let elapsed = started.elapsed();
+                    check_lines(lines, f.expected.lines)?;
+                    Ok(Sample::time(elapsed, lines))
+                },
+            ));
+        } else {
+            eprintln!("aiter: bench: no `wc` on PATH: the `wc -l` case is skipped");
+        }
+
+        let f = Arc::clone(&fixture);
+        cases.push(Case::timed(
+            &workload,
+            "read + memchr (std, 1 MiB)",
+            None,
+            parameters.clone(),
+            move || {
+                let (lines, elapsed) = memchr_count(&f.path)?;
+                check_lines(lines, f.expected.lines)?;
+                Ok(Sample::time(elapsed, lines))
+            },
+        ));
+
+        let readers = [
+            (RuntimeKind::Tokio, 8 << 10),
+            (RuntimeKind::Tokio, 1 << 20),
+            (RuntimeKind::AsyncStd, 1 << 20),
+            (RuntimeKind::Smol, 1 << 20),
+        ];
+        for (kind, capacity) in readers {
+            let f = Arc::clone(&fixture);
+            let mut parameters = parameters.clone();
+            parameters.insert("buffer_bytes".to_owned(), capacity.into());
+            cases.push(Case::timed(
+                &workload,
+                format!("BufReader::lines ({})", Bytes(capacity as u64)),
+                Some(kind),
+                parameters,
+                move || {
+                    let work = NativeLines {
+                        path: f.path.clone(),
+                        capacity,
+                    };
+                    let (counted, elapsed) = runtime::block_on(kind, work)??;
+                    check_lines(counted.lines, f.expected.lines)?;
+                    if counted.line_bytes != f.expected.line_bytes {
+                        return Err(BenchError(format!(
+                            "read {} line bytes, the file holds {}",
+                            counted.line_bytes, f.expected.line_bytes
+                        )));
+                    }
+                    Ok(Sample::time(elapsed, counted.lines))
+                },
+            ));
+        }
+        Ok(cases)
+    }
+}
+
+fn check_lines(counted: u64, expected: u64) -> Result<(), BenchError> {
+    if counted == expected {
+        Ok(())
+    } else {
+        Err(BenchError(format!(
+            "counted {counted} lines, the file holds {expected}"
+        )))
+    }
+}
+
+/// Lines and their bytes, as counted by a reader.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counted {
+    lines: u64,
+    line_bytes: u64,
+}
+
+/// The runtime's own `BufReader::lines()` over its own async file, with a
+/// `capacity`-byte buffer.
+struct NativeLines {
+    path: PathBuf,
+    capacity: usize,
+}
+
+impl OnRuntime for NativeLines {
+    type Output = std::io::Result<(Counted, Duration)>;
+
+    async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
+        let mut counted = Counted::default();
+        let started = Instant::now();
+        match R::KIND {
+            RuntimeKind::Tokio => {
+                use tokio::io::AsyncBufReadExt as _;
+                let file = tokio::fs::File::open(&self.path).await?;
+                let mut lines = tokio::io::BufReader::with_capacity(self.capacity, file).lines();
+                while let Some(line) = lines.next_line().await? {
+                    counted.lines += 1;
+                    counted.line_bytes += line.len() as u64;
+                }
+            }
+            RuntimeKind::AsyncStd => {
+                use async_std::io::prelude::BufReadExt as _;
+                use async_std::stream::StreamExt as _;
+                let file = async_std::fs::File::open(&self.path).await?;
+                let mut lines =
+                    async_std::io::BufReader::with_capacity(self.capacity, file).lines();
+                while let Some(line) = lines.next().await {
+                    counted.lines += 1;
+                    counted.line_bytes += line?.len() as u64;
+                }
+            }
+            RuntimeKind::Smol => {
+                use smol::io::AsyncBufReadExt as _;
+                use smol::stream::StreamExt as _;
+                let file = smol::fs::File::open(&self.path).await?;
+                let mut lines = smol::io::BufReader::with_capacity(self.capacity, file).lines();
+                while let Some(line) = lines.next().await {
+                    counted.lines += 1;
+                    counted.line_bytes += line?.len() as u64;
+                }
+            }
+        }
+        Ok((counted, started.elapsed()))
+    }
+}
+
+/// Counts `\n` with std `read` into a 1 MiB buffer and `memchr`; returns
+/// the count and the time from open to the end.
+fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
+    let started = Instant::now();
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
+    Ok((lines, started.elapsed()))
+}
+
+/// Whether `wc -l` runs here.
+fn wc_available(path: &Path) -> bool {
+    wc_lines(path).is_ok()
+}
+
+/// Runs `wc -l PATH` and parses its count.
+fn wc_lines(path: &Path) -> Result<u64, BenchError> {
+    let out = Command::new("wc").arg("-l").arg(path).output()?;
+    if !out.status.success() {
+        return Err(BenchError(format!(
+            "`wc -l` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| BenchError(format!("cannot read `wc -l` output {stdout:?}")))
+}
+
+/// SplitMix64: a tiny deterministic generator, so every run reads the same file.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..=high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+}
+
+const WORDS: [&str; 24] = [
+    "INFO",
+    "WARN",
+    "DEBUG",
+    "GET",
+    "POST",
+    "/api/v1/users",
+    "/api/v1/items/42",
+    "status=200",
+    "status=404",
+    "took=12ms",
+    "took=250ms",
+    "user_id=4242",
+    "worker-3",
+    "request",
+    "completed",
+    "cache",
+    "miss",
+    "hit",
+    "db.query",
+    "retry=1",
+    "upstream=10.0.0.7:8080",
+    "bytes=5120",
+    "trace_id=9f86d081884c7d65",
+    "ok",
+];
+
+/// Writes a log-like file of exactly `size` bytes to `path`: lines of
+/// 20–200 bytes plus `\n` (the last line may be shorter so the size is
+/// exact), ASCII, the same for the same size.
+///
+/// # Errors
+/// If the file cannot be written.
+pub fn generate(path: &Path, size: u64) -> Result<LineFile, BenchError> {
+    let mut rng = SplitMix64(0x00A1_7E50_11E5);
+    // A pool of words to cut lines from.
+    let mut pool = Vec::with_capacity(64 << 10);
+    while pool.len() < 64 << 10 {
+        pool.extend_from_slice(WORDS[rng.next() as usize % WORDS.len()].as_bytes());
+        pool.push(b' ');
+    }
+
+    let file = File::create(path)
+        .map_err(|e| BenchError(format!("cannot create {}: {e}", path.display())))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut written = LineFile {
+        bytes: 0,
+        lines: 0,
+        line_bytes: 0,
+    };
+    let mut line = Vec::with_capacity(256);
+    while written.bytes < size {
+        let remaining = size - written.bytes;
+        let length = rng.between(20, 200).min(remaining - 1) as usize;
+        line.clear();
+        // `0000001234 ` then words from a random place in the pool.
+        let seq = format!("{:010} ", written.lines + 1);
+        line.extend_from_slice(&seq.as_bytes()[..seq.len().min(length)]);
+        let start = rng.next() as usize % (pool.len() - 256);
+        line.extend_from_slice(&pool[start..start + (length - line.len())]);
+        line.push(b'\n');
+        out.write_all(&line)
+            .map_err(|e| BenchError(format!("cannot write {}: {e}", path.display())))?;
+        written.bytes += line.len() as u64;
+        written.lines += 1;
+        written.line_bytes += length as u64;
+    }
+    out.flush()
+        .map_err(|e| BenchError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_file_has_the_exact_size_and_what_it_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        for size in [0, 1, 2, 21, 1000, 300_000] {
+            let made = generate(&path, size).unwrap();
+            let text = std::fs::read(&path).unwrap();
+            assert_eq!(text.len() as u64, size);
+            assert_eq!(made.bytes, size);
+            let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+            // `split` yields one empty piece after the final `\n`.
+            assert_eq!(made.lines, lines.len() as u64 - 1);
+            assert_eq!(made.line_bytes, size - made.lines);
+            assert!(text.is_ascii());
+            if size == 300_000 {
+                let body = &lines[..lines.len() - 2]; // all but the short last line
+                assert!(body.iter().all(|l| (20..=200).contains(&l.len())));
+            }
+        }
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        generate(&a, 50_000).unwrap();
+        generate(&b, 50_000).unwrap();
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
+
+    #[test]
+    fn every_native_reader_counts_every_line_on_its_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let made = generate(&path, 200_000).unwrap();
+        assert_eq!(memchr_count(&path).unwrap().0, made.lines);
+        for kind in RuntimeKind::ALL {
+            let work = NativeLines {
+                path: path.clone(),
+                capacity: 8 << 10,
+            };
+            let (counted, _) = runtime::block_on(kind, work).unwrap().unwrap();
+            assert_eq!(
+                (counted.lines, counted.line_bytes),
+                (made.lines, made.line_bytes),
+                "{kind}"
+            );
+        }
+    }
+}
