@@ -39,7 +39,7 @@
 //! # });
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     clippy::alloc_instead_of_core,
@@ -61,6 +61,8 @@ pub mod lines;
 pub mod merge;
 mod next;
 mod next_or;
+#[allow(unsafe_code)]
+mod raw;
 pub mod rt;
 pub mod time;
 
