@@ -133,6 +133,7 @@ impl<T> Sender<T> {
     /// Reserves the right to write one item.
     ///
     /// Returns `None` if another [`Armed`] of this sender is still alive.
+    #[inline]
     pub(crate) fn arm(&self) -> Option<Armed<'_, T>> {
         // Plain load + store: `self` is `!Sync`, so no other `arm` runs now,
         // and the flag is only cleared by the single live `Armed`.
@@ -163,6 +164,7 @@ impl<T> Armed<'_, T> {
     /// `src` must be `Some` (else this returns `Ok` and does nothing).
     /// Taking `&mut Option<T>` rather than `T` lets the payload move with one
     /// copy of `T` and no copy of the whole `Option`.
+    #[inline]
     pub(crate) fn send_from(&mut self, src: &mut Option<T>) -> Result<(), SlotState> {
         let state = self.slot.state.load(Ordering::Acquire);
         if state != RUNNING {
@@ -187,8 +189,20 @@ impl<T> Armed<'_, T> {
         Ok(())
     }
 
-    /// The state now (to learn whether an item sent earlier was taken).
-    pub(crate) fn state(&self) -> SlotState {
+    /// Whether the item sent earlier was taken: `Ok(true)` when the receiver
+    /// is polling the body again with the slot empty, `Ok(false)` while the
+    /// item still waits, and otherwise the state found.
+    #[inline]
+    pub(crate) fn taken(&self) -> Result<bool, SlotState> {
+        match self.slot.state.load(Ordering::Acquire) {
+            RUNNING => Ok(true),
+            FULL => Ok(false),
+            state => Err(SlotState::from_u8(state)),
+        }
+    }
+
+    /// The state now, for `Debug`.
+    fn state(&self) -> SlotState {
         SlotState::from_u8(self.slot.state.load(Ordering::Acquire))
     }
 }
@@ -214,12 +228,14 @@ pub(crate) struct Receiver<T> {
 
 impl<T> Receiver<T> {
     /// Opens the slot for one poll of the body.
+    #[inline]
     pub(crate) fn begin(&mut self) {
         self.slot.state.store(RUNNING, Ordering::Release);
     }
 
     /// Closes the slot after a poll of the body and returns the item the body
     /// handed over during it, if any.
+    #[inline]
     pub(crate) fn end(&mut self) -> Option<T> {
         let item = if self.slot.state.load(Ordering::Acquire) == FULL {
             // SAFETY: `FULL` was stored (release) by the only writer after it

@@ -52,48 +52,70 @@ where
     /// The first call calls the closure (allocating the slot) and polls the
     /// body. `Pending` means the body awaits something else, whose waker is
     /// registered with `cx`; the yield itself never returns `Pending`.
+    #[inline]
     pub(crate) fn poll_step(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Step<T, Fut::Output>> {
-        loop {
-            match self.as_mut().project() {
-                BodyProj::Unstarted { .. } => {
-                    if let BodyOwn::Unstarted { f } = self.as_mut().project_replace(Self::Finished)
-                    {
-                        let (tx, rx) = raw::slot();
-                        let fut = f(Co::new(tx));
-                        self.set(Self::Running { fut, rx });
-                    }
-                }
-                BodyProj::Running { fut, rx } => {
-                    rx.begin();
-                    let poll = fut.poll(cx);
-                    let item = rx.end();
-                    return match (item, poll) {
-                        (Some(item), Poll::Pending) => Poll::Ready(Step::Item(item)),
-                        (None, Poll::Pending) => Poll::Pending,
-                        (Some(item), Poll::Ready(output)) => {
-                            self.set(Self::Returning { output });
-                            Poll::Ready(Step::Item(item))
-                        }
-                        (None, Poll::Ready(output)) => {
-                            self.set(Self::Finished);
-                            Poll::Ready(Step::Returned(output))
-                        }
-                    };
-                }
-                BodyProj::Returning { .. } => {
-                    if let BodyOwn::Returning { output } =
-                        self.as_mut().project_replace(Self::Finished)
-                    {
-                        return Poll::Ready(Step::Returned(output));
-                    }
-                }
-                BodyProj::Finished => return Poll::Ready(Step::Finished),
+        // The hot path, one item per call, inlined into `poll_next`.
+        if let BodyProj::Running { fut, rx } = self.as_mut().project() {
+            return match poll_running(fut, rx, cx) {
+                (Some(item), Poll::Pending) => Poll::Ready(Step::Item(item)),
+                (None, Poll::Pending) => Poll::Pending,
+                (item, Poll::Ready(output)) => self.returned(item, output),
+            };
+        }
+        self.poll_other(cx)
+    }
+
+    /// `poll_step` in every state but `Running`: start, report the return
+    /// value, or stay finished.
+    #[cold]
+    #[inline(never)]
+    fn poll_other(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, Fut::Output>> {
+        match self.as_mut().project_replace(Self::Finished) {
+            BodyOwn::Unstarted { f } => {
+                let (tx, rx) = raw::slot();
+                let fut = f(Co::new(tx));
+                self.set(Self::Running { fut, rx });
+                self.poll_step(cx)
+            }
+            BodyOwn::Returning { output } => Poll::Ready(Step::Returned(output)),
+            // `Running` never gets here (`poll_step` handles it).
+            BodyOwn::Running { .. } | BodyOwn::Finished => Poll::Ready(Step::Finished),
+        }
+    }
+
+    /// The body returned `output` in a poll that handed over `item` or not.
+    fn returned(
+        mut self: Pin<&mut Self>,
+        item: Option<T>,
+        output: Fut::Output,
+    ) -> Poll<Step<T, Fut::Output>> {
+        match item {
+            Some(item) => {
+                self.set(Self::Returning { output });
+                Poll::Ready(Step::Item(item))
+            }
+            None => {
+                self.set(Self::Finished);
+                Poll::Ready(Step::Returned(output))
             }
         }
     }
+}
+
+/// Polls the body once with the slot open and returns what it handed over
+/// (if anything) with the body's own result.
+#[inline]
+fn poll_running<T, Fut: Future>(
+    fut: Pin<&mut Fut>,
+    rx: &mut Receiver<T>,
+    cx: &mut Context<'_>,
+) -> (Option<T>, Poll<Fut::Output>) {
+    rx.begin();
+    let poll = fut.poll(cx);
+    (rx.end(), poll)
 }
 
 impl<T, F, Fut, O> Body<T, F, Fut, O> {

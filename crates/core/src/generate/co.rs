@@ -71,6 +71,7 @@ impl<T> Co<T> {
     /// # Cancel safety
     /// Dropping the future before its first poll drops the item; after its
     /// first poll the item belongs to the stream.
+    #[inline]
     pub fn yield_(&self, item: T) -> Yield<'_, T> {
         match self.tx.arm() {
             Some(armed) => Yield {
@@ -107,6 +108,7 @@ impl<T> Future for Yield<'_, T> {
     ///   at once, and its next call polls this future again.
     /// - Later polls: `Ready(())` once the stream has taken the item (it is
     ///   being polled again), `Pending` while the item still waits.
+    #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.item.is_some() {
@@ -115,10 +117,10 @@ impl<T> Future for Yield<'_, T> {
                 Err(state) => misuse(state),
             };
         }
-        match this.armed.state() {
-            SlotState::Running => Poll::Ready(()),
-            SlotState::Full => Poll::Pending,
-            state => misuse(state),
+        match this.armed.taken() {
+            Ok(true) => Poll::Ready(()),
+            Ok(false) => Poll::Pending,
+            Err(state) => misuse(state),
         }
     }
 }
