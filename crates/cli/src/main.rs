@@ -61,7 +61,7 @@ struct LinesArgs {
     #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
     interval: u64,
     /// Longest line accepted, in bytes (suffixes K, M, G); longer lines are reported as errors.
-    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_size)]
     max_line_length: u64,
     /// Replace invalid UTF-8 with U+FFFD instead of reporting it.
     #[arg(long, conflicts_with = "bytes")]
@@ -190,6 +190,18 @@ mod tests {
         assert_eq!(args.interval, 100);
         assert_eq!(args.max_line_length, 1 << 20);
         assert_eq!(args.runtime, RuntimeKind::Smol);
+    }
+
+    #[test]
+    fn the_default_line_limit_is_the_readers() {
+        let cli = Cli::try_parse_from(["aiter", "lines", "a"]).unwrap();
+        let Command::Lines(args) = cli.command else {
+            panic!("not lines")
+        };
+        assert_eq!(
+            args.max_line_length,
+            aiter::lines::DEFAULT_MAX_LINE_LENGTH as u64
+        );
     }
 
     #[test]
