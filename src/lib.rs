@@ -19,7 +19,7 @@ pub use aiter_core::*;
 pub use aiter_rt_tokio as tokio;
 
 /// The async-std adapter ([`aiter_rt_async_std`]). async-std is discontinued
-/// upstream (RUSTSEC-2025-0052): prefer [`smol`](crate::smol).
+/// upstream (RUSTSEC-2025-0052): prefer [`smol`].
 #[cfg(feature = "async-std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
 pub use aiter_rt_async_std as async_std;

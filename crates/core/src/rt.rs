@@ -6,7 +6,7 @@
 //! runtime context never panics.
 //!
 //! A runtime implements two small traits:
-//! - [`Timer`]: sleep for a [`Duration`](core::time::Duration), and read a monotonic clock;
+//! - [`Timer`]: sleep for a `Duration`, and read a monotonic clock;
 //! - [`Blocking`]: run a closure off the executor.
 //!
 //! Both name their futures as associated types, so state machines store them
