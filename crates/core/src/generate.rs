@@ -24,7 +24,7 @@ mod body;
 mod co;
 mod try_generate;
 
-use self::body::{Body, Step};
+use self::body::Body;
 pub use self::co::{Co, Yield};
 pub use self::try_generate::{try_generate, TryGenerate};
 
@@ -126,13 +126,14 @@ where
 {
     type Item = T;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        Poll::Ready(
-            match core::task::ready!(self.project().body.poll_step(cx)) {
-                Step::Item(item) => Some(item),
-                Step::Returned(()) | Step::Finished => None,
-            },
-        )
+        let mut body = self.project().body;
+        let item = core::task::ready!(body.as_mut().poll_item(cx));
+        if item.is_none() {
+            body.take_output();
+        }
+        Poll::Ready(item)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -20,22 +20,11 @@ pin_project! {
         Unstarted { f: F },
         /// The body runs; `rx` is the stream's end of the hand-over slot.
         Running { #[pin] fut: Fut, rx: Receiver<T> },
-        /// The body returned in the same poll in which its last item was
-        /// taken: the item went out, the return value goes out next.
+        /// The body returned; its return value has not been taken yet.
         Returning { output: O },
-        /// The body returned and its return value went out.
+        /// The body returned and its return value was taken.
         Finished,
     }
-}
-
-/// What one poll of the body produced.
-pub(crate) enum Step<T, O> {
-    /// The body yielded this item and is suspended at its `yield_`.
-    Item(T),
-    /// The body returned this value (reported once).
-    Returned(O),
-    /// The body returned earlier.
-    Finished,
 }
 
 impl<T, F, Fut> Body<T, F, Fut, Fut::Output>
@@ -50,72 +39,54 @@ where
     /// Polls the body until it yields, returns or waits.
     ///
     /// The first call calls the closure (allocating the slot) and polls the
-    /// body. `Pending` means the body awaits something else, whose waker is
-    /// registered with `cx`; the yield itself never returns `Pending`.
+    /// body. `Ready(Some(item))`: the body yielded `item` and is suspended at
+    /// its `yield_`. `Ready(None)`: the body has returned; its return value,
+    /// if not yet taken, is in [`Body::take_output`]. `Pending`: the body
+    /// awaits something else, whose waker is registered with `cx` (a yield
+    /// never makes this `Pending`).
     #[inline]
-    pub(crate) fn poll_step(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Step<T, Fut::Output>> {
+    pub(crate) fn poll_item(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         // The hot path, one item per call, inlined into `poll_next`.
         if let BodyProj::Running { fut, rx } = self.as_mut().project() {
-            return match poll_running(fut, rx, cx) {
-                (Some(item), Poll::Pending) => Poll::Ready(Step::Item(item)),
-                (None, Poll::Pending) => Poll::Pending,
-                (item, Poll::Ready(output)) => self.returned(item, output),
+            rx.begin();
+            let poll = fut.poll(cx);
+            let item = rx.end();
+            return match poll {
+                Poll::Pending if item.is_none() => Poll::Pending,
+                Poll::Pending => Poll::Ready(item),
+                Poll::Ready(output) => {
+                    self.set(Self::Returning { output });
+                    Poll::Ready(item)
+                }
             };
         }
         self.poll_other(cx)
     }
 
-    /// `poll_step` in every state but `Running`: start, report the return
-    /// value, or stay finished.
+    /// `poll_item` in every state but `Running`: start the body, or report
+    /// that it returned.
     #[cold]
     #[inline(never)]
-    fn poll_other(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, Fut::Output>> {
-        match self.as_mut().project_replace(Self::Finished) {
-            BodyOwn::Unstarted { f } => {
+    fn poll_other(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Self::Unstarted { .. } = &*self {
+            if let BodyOwn::Unstarted { f } = self.as_mut().project_replace(Self::Finished) {
                 let (tx, rx) = raw::slot();
                 let fut = f(Co::new(tx));
                 self.set(Self::Running { fut, rx });
-                self.poll_step(cx)
-            }
-            BodyOwn::Returning { output } => Poll::Ready(Step::Returned(output)),
-            // `Running` never gets here (`poll_step` handles it).
-            BodyOwn::Running { .. } | BodyOwn::Finished => Poll::Ready(Step::Finished),
-        }
-    }
-
-    /// The body returned `output` in a poll that handed over `item` or not.
-    fn returned(
-        mut self: Pin<&mut Self>,
-        item: Option<T>,
-        output: Fut::Output,
-    ) -> Poll<Step<T, Fut::Output>> {
-        match item {
-            Some(item) => {
-                self.set(Self::Returning { output });
-                Poll::Ready(Step::Item(item))
-            }
-            None => {
-                self.set(Self::Finished);
-                Poll::Ready(Step::Returned(output))
+                return self.poll_item(cx);
             }
         }
+        Poll::Ready(None)
     }
-}
 
-/// Polls the body once with the slot open and returns what it handed over
-/// (if anything) with the body's own result.
-#[inline]
-fn poll_running<T, Fut: Future>(
-    fut: Pin<&mut Fut>,
-    rx: &mut Receiver<T>,
-    cx: &mut Context<'_>,
-) -> (Option<T>, Poll<Fut::Output>) {
-    rx.begin();
-    let poll = fut.poll(cx);
-    (rx.end(), poll)
+    /// The body's return value, once, after `poll_item` returned
+    /// `Ready(None)`; the body is `Finished` afterwards.
+    pub(crate) fn take_output(self: Pin<&mut Self>) -> Option<Fut::Output> {
+        match self.project_replace(Self::Finished) {
+            BodyOwn::Returning { output } => Some(output),
+            _ => None,
+        }
+    }
 }
 
 impl<T, F, Fut, O> Body<T, F, Fut, O> {
@@ -129,8 +100,7 @@ impl<T, F, Fut, O> Body<T, F, Fut, O> {
         }
     }
 
-    /// The return value waiting to go out, if the body returned in the poll
-    /// that took its last item.
+    /// The body's return value, if it returned and the value was not taken.
     pub(crate) fn returning(&self) -> Option<&O> {
         match self {
             Self::Returning { output } => Some(output),

@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use super::body::{Body, Step};
+use super::body::Body;
 use super::co::Co;
 
 /// Python's async generator for bodies that can fail: the body returns
@@ -85,14 +85,16 @@ where
 {
     type Item = Result<T, E>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
-        Poll::Ready(
-            match core::task::ready!(self.project().body.poll_step(cx)) {
-                Step::Item(item) => Some(Ok(item)),
-                Step::Returned(Err(e)) => Some(Err(e)),
-                Step::Returned(Ok(())) | Step::Finished => None,
+        let mut body = self.project().body;
+        Poll::Ready(match core::task::ready!(body.as_mut().poll_item(cx)) {
+            Some(item) => Some(Ok(item)),
+            None => match body.take_output() {
+                Some(Err(e)) => Some(Err(e)),
+                Some(Ok(())) | None => None,
             },
-        )
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
