@@ -25,6 +25,8 @@ pub use self::splitter::{Ending, Line, LineBuffer, LineSplitter, LineTooLong, Sp
 #[cfg(feature = "std")]
 mod error;
 #[cfg(feature = "std")]
+mod follow;
+#[cfg(feature = "std")]
 mod pump;
 #[cfg(feature = "std")]
 mod reader;
@@ -39,6 +41,9 @@ mod stream;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use self::{
     error::{LineError, LineErrorKind},
+    follow::{
+        decide, follow, Change, Event, Follow, DEFAULT_FOLLOW_CHUNK_SIZE, DEFAULT_FOLLOW_INTERVAL,
+    },
     pump::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_LENGTH},
     reader::{LineReader, NextLine, NextStr},
     shared_line::SharedLine,

@@ -20,6 +20,7 @@
 
 use std::time::Duration;
 
+use aiter_core::lines::{FileSource, Follow, LineReader, Lines};
 use aiter_core::rt::{Blocking, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
@@ -76,4 +77,21 @@ pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, AsyncStd>
 /// Sleeps for `duration` on async-std's timer.
 pub fn sleep(duration: Duration) -> Sleep {
     AsyncStd.sleep(duration)
+}
+/// A lending line reader of the file at `path` on async-std:
+/// [`LineReader::open`](aiter_core::lines::LineReader::open).
+pub fn line_reader(path: impl Into<std::path::PathBuf>) -> LineReader<FileSource<AsyncStd>> {
+    LineReader::open(AsyncStd, path)
+}
+
+/// A stream of the owned lines of the file at `path` on async-std:
+/// [`Lines::open`](aiter_core::lines::Lines::open).
+pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<AsyncStd>> {
+    Lines::open(AsyncStd, path)
+}
+
+/// Follows the file at `path` like `tail -F` on async-std:
+/// [`aiter_core::lines::follow`].
+pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<AsyncStd> {
+    aiter_core::lines::follow(AsyncStd, path)
 }

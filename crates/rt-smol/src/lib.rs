@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use aiter_core::lines::{FileSource, Follow, LineReader, Lines};
 use aiter_core::rt::{Blocking, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
@@ -125,4 +126,21 @@ pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, Smol> {
 /// Sleeps for `duration` on the async-io timer.
 pub fn sleep(duration: Duration) -> Sleep {
     Smol.sleep(duration)
+}
+/// A lending line reader of the file at `path` on smol:
+/// [`LineReader::open`](aiter_core::lines::LineReader::open).
+pub fn line_reader(path: impl Into<std::path::PathBuf>) -> LineReader<FileSource<Smol>> {
+    LineReader::open(Smol, path)
+}
+
+/// A stream of the owned lines of the file at `path` on smol:
+/// [`Lines::open`](aiter_core::lines::Lines::open).
+pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<Smol>> {
+    Lines::open(Smol, path)
+}
+
+/// Follows the file at `path` like `tail -F` on smol:
+/// [`aiter_core::lines::follow`].
+pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Smol> {
+    aiter_core::lines::follow(Smol, path)
 }

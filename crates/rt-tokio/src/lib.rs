@@ -26,6 +26,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use aiter_core::lines::{FileSource, Follow, LineReader, Lines};
 use aiter_core::rt::{Blocking, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
@@ -115,6 +116,24 @@ pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, Tokio> {
 /// Sleeps for `duration` on tokio's timer.
 pub fn sleep(duration: Duration) -> Sleep {
     Tokio.sleep(duration)
+}
+
+/// A lending line reader of the file at `path` on tokio:
+/// [`LineReader::open`](aiter_core::lines::LineReader::open).
+pub fn line_reader(path: impl Into<std::path::PathBuf>) -> LineReader<FileSource<Tokio>> {
+    LineReader::open(Tokio, path)
+}
+
+/// A stream of the owned lines of the file at `path` on tokio:
+/// [`Lines::open`](aiter_core::lines::Lines::open).
+pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<Tokio>> {
+    Lines::open(Tokio, path)
+}
+
+/// Follows the file at `path` like `tail -F` on tokio:
+/// [`aiter_core::lines::follow`].
+pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Tokio> {
+    aiter_core::lines::follow(Tokio, path)
 }
 
 #[cfg(test)]

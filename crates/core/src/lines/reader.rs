@@ -1,6 +1,7 @@
 //! [`LineReader`]: the lending async line reader.
 
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -10,7 +11,6 @@ use core::task::{Context, Poll};
 use std::path::PathBuf;
 
 use futures_core::FusedFuture;
-use pin_project_lite::pin_project;
 
 use super::error::{LineError, LineErrorKind};
 use super::pump::{Options, Pump, Reads};
@@ -18,77 +18,75 @@ use super::source::{FileSource, Source, Stdin};
 use super::splitter::{Line, Span};
 use crate::rt::{Blocking, Fs};
 
-pin_project! {
-    /// An async line reader that lends each line from its buffer: no
-    /// allocation per line.
-    ///
-    /// Reads large chunks ([`chunk_size`](Self::chunk_size), default 256 KiB)
-    /// from its [`Source`] into two buffers it reuses, keeping **one read in
-    /// flight** while the caller takes the lines of the previous chunk, so a
-    /// runtime's blocking-pool hop overlaps with the splitting. Lines come out
-    /// in input order with `\n` / `\r\n` stripped (unless
-    /// [`keep_endings`](Self::keep_endings)); the last line is yielded even
-    /// without a newline; an empty input yields nothing.
-    ///
-    /// Take lines with [`next_line`](Self::next_line) (bytes, never fails on
-    /// content) or [`next_str`](Self::next_str) (UTF-8 text). For a
-    /// `Stream` of owned lines (for `merge` and combinators) use
-    /// [`Lines`](super::Lines).
-    ///
-    /// When the source ends, the remaining lines are handed out, then `None`
-    /// for good.
-    ///
-    /// # Errors
-    /// Each error names the path, line number and byte offset ([`LineError`]):
-    /// - a line longer than [`max_line_length`](Self::max_line_length)
-    ///   (default 4 MiB): one error, the line is skipped, reading goes on;
-    ///   memory stays within two chunks plus the limit whatever the input;
-    /// - invalid UTF-8 in [`next_str`](Self::next_str) (unless
-    ///   [`lossy`](Self::lossy)): one error, the line is skipped, reading goes on;
-    /// - opening or reading fails: one error, then `None` for good.
-    ///
-    /// # Cancel safety
-    /// `next_line` and `next_str` are cancel-safe: every byte read and the
-    /// read in flight are kept in the reader, so after a dropped call the
-    /// next call returns the same line.
-    ///
-    /// # Examples
-    /// ```
-    /// use aiter_core::lines::{LineReader, Source};
-    /// # use core::{pin::Pin, task::{Context, Poll}};
-    /// # /// A source that hands out one byte string, in one read.
-    /// # struct Bytes(&'static [u8], Option<Vec<u8>>, usize);
-    /// # impl Source for Bytes {
-    /// #     fn start_read(mut self: Pin<&mut Self>, buf: Vec<u8>, start: usize) { self.1 = Some(buf); self.2 = start; }
-    /// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
-    /// #         let (mut buf, start) = (self.1.take().unwrap(), self.2);
-    /// #         let n = self.0.len().min(buf.len() - start);
-    /// #         buf[start..start + n].copy_from_slice(&self.0[..n]);
-    /// #         self.0 = &self.0[n..];
-    /// #         Poll::Ready((Ok(n), buf))
-    /// #     }
-    /// # }
-    /// # futures::executor::block_on(async {
-    /// // With a runtime: `LineReader::open(aiter::tokio::Tokio, "app.log")`.
-    /// let mut reader = LineReader::new(Bytes(b"GET /\r\nPOST /a\nlast", None, 0));
-    /// let mut lines = 0;
-    /// while let Some(line) = reader.next_line().await {
-    ///     let line = line?;
-    ///     assert!(line.as_bytes().len() <= 7);
-    ///     lines += 1;
-    /// }
-    /// assert_eq!(lines, 3);
-    /// # Ok::<(), aiter_core::lines::LineError>(())
-    /// # }).unwrap();
-    /// ```
-    #[must_use = "a reader does nothing unless you call `next_line`"]
-    pub struct LineReader<S> {
-        #[pin]
-        source: S,
-        pump: Pump<Vec<u8>>,
-        options: Options,
-        lossy: bool,
-    }
+/// An async line reader that lends each line from its buffer: no
+/// allocation per line.
+///
+/// Reads large chunks ([`chunk_size`](Self::chunk_size), default 256 KiB)
+/// from its [`Source`] into two buffers it reuses, keeping **one read in
+/// flight** while the caller takes the lines of the previous chunk, so a
+/// runtime's blocking-pool hop overlaps with the splitting. Lines come out
+/// in input order with `\n` / `\r\n` stripped (unless
+/// [`keep_endings`](Self::keep_endings)); the last line is yielded even
+/// without a newline; an empty input yields nothing.
+///
+/// Take lines with [`next_line`](Self::next_line) (bytes, never fails on
+/// content) or [`next_str`](Self::next_str) (UTF-8 text). For a
+/// `Stream` of owned lines (for `merge` and combinators) use
+/// [`Lines`](super::Lines).
+///
+/// When the source ends, the remaining lines are handed out, then `None`
+/// for good.
+///
+/// # Errors
+/// Each error names the path, line number and byte offset ([`LineError`]):
+/// - a line longer than [`max_line_length`](Self::max_line_length)
+///   (default 4 MiB): one error, the line is skipped, reading goes on;
+///   memory stays within two chunks plus the limit whatever the input;
+/// - invalid UTF-8 in [`next_str`](Self::next_str) (unless
+///   [`lossy`](Self::lossy)): one error, the line is skipped, reading goes on;
+/// - opening or reading fails: one error, then `None` for good.
+///
+/// # Cancel safety
+/// `next_line` and `next_str` are cancel-safe: every byte read and the
+/// read in flight are kept in the reader, so after a dropped call the
+/// next call returns the same line.
+///
+/// # Examples
+/// ```
+/// use aiter_core::lines::{LineReader, Source};
+/// # use core::{pin::Pin, task::{Context, Poll}};
+/// # /// A source that hands out one byte string, in one read.
+/// # struct Bytes(&'static [u8], Option<Vec<u8>>, usize);
+/// # impl Source for Bytes {
+/// #     fn start_read(mut self: Pin<&mut Self>, buf: Vec<u8>, start: usize) { self.1 = Some(buf); self.2 = start; }
+/// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
+/// #         let (mut buf, start) = (self.1.take().unwrap(), self.2);
+/// #         let n = self.0.len().min(buf.len() - start);
+/// #         buf[start..start + n].copy_from_slice(&self.0[..n]);
+/// #         self.0 = &self.0[n..];
+/// #         Poll::Ready((Ok(n), buf))
+/// #     }
+/// # }
+/// # futures::executor::block_on(async {
+/// // With a runtime: `LineReader::open(aiter::tokio::Tokio, "app.log")`.
+/// let mut reader = LineReader::new(Bytes(b"GET /\r\nPOST /a\nlast", None, 0));
+/// let mut lines = 0;
+/// while let Some(line) = reader.next_line().await {
+///     let line = line?;
+///     assert!(line.as_bytes().len() <= 7);
+///     lines += 1;
+/// }
+/// assert_eq!(lines, 3);
+/// # Ok::<(), aiter_core::lines::LineError>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "a reader does nothing unless you call `next_line`"]
+pub struct LineReader<S> {
+    /// Boxed so the reader is `Unpin` whatever the source's futures are.
+    source: Pin<Box<S>>,
+    pump: Pump<Vec<u8>>,
+    options: Options,
+    lossy: bool,
 }
 
 impl<S: Source> LineReader<S> {
@@ -96,7 +94,7 @@ impl<S: Source> LineReader<S> {
     pub fn new(source: S) -> Self {
         let options = Options::default();
         LineReader {
-            source,
+            source: Box::pin(source),
             pump: Pump::new(options),
             options,
             lossy: false,
@@ -140,7 +138,7 @@ impl<S: Source> LineReader<S> {
 
     /// The source.
     pub fn source(&self) -> &S {
-        &self.source
+        self.source.as_ref().get_ref()
     }
 
     /// Whether the reader has ended (`None` from now on).
@@ -148,12 +146,8 @@ impl<S: Source> LineReader<S> {
         self.pump.reads == Reads::Done
     }
 
-    fn poll_span(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Span, LineError>>> {
-        let this = self.project();
-        this.pump.poll_span(this.source, cx)
+    fn poll_span(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Span, LineError>>> {
+        self.pump.poll_span(self.source.as_mut(), cx)
     }
 
     /// Polls for the next line, lent from the reader's buffer.
@@ -167,10 +161,9 @@ impl<S: Source> LineReader<S> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Line<'_>, LineError>>> {
-        let this = self.project();
-        let pump = this.pump;
-        let item = core::task::ready!(pump.poll_span(this.source, cx));
-        let pump: &Pump<Vec<u8>> = pump;
+        let this = self.get_mut();
+        let item = core::task::ready!(this.pump.poll_span(this.source.as_mut(), cx));
+        let pump: &Pump<Vec<u8>> = &this.pump;
         Poll::Ready(item.map(|r| r.map(|span| pump.splitter.line(&span))))
     }
 
@@ -182,10 +175,7 @@ impl<S: Source> LineReader<S> {
     ///
     /// # Cancel safety
     /// Cancel-safe: dropping the future loses nothing.
-    pub fn next_line(&mut self) -> NextLine<'_, S>
-    where
-        S: Unpin,
-    {
+    pub fn next_line(&mut self) -> NextLine<'_, S> {
         NextLine { reader: Some(self) }
     }
 
@@ -199,10 +189,7 @@ impl<S: Source> LineReader<S> {
     ///
     /// # Cancel safety
     /// Cancel-safe: dropping the future loses nothing.
-    pub fn next_str(&mut self) -> NextStr<'_, S>
-    where
-        S: Unpin,
-    {
+    pub fn next_str(&mut self) -> NextStr<'_, S> {
         NextStr { reader: Some(self) }
     }
 }
@@ -258,7 +245,7 @@ pub struct NextLine<'a, S> {
     reader: Option<&'a mut LineReader<S>>,
 }
 
-impl<'a, S: Source + Unpin> Future for NextLine<'a, S> {
+impl<'a, S: Source> Future for NextLine<'a, S> {
     type Output = Option<Result<Line<'a>, LineError>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -267,13 +254,13 @@ impl<'a, S: Source + Unpin> Future for NextLine<'a, S> {
             .reader
             .as_mut()
             .expect("`NextLine` polled after completion");
-        let item = core::task::ready!(Pin::new(&mut **reader).poll_span(cx));
+        let item = core::task::ready!(reader.poll_span(cx));
         let reader: &'a LineReader<S> = this.reader.take().expect("checked above");
         Poll::Ready(item.map(|r| r.map(|span| reader.pump.splitter.line(&span))))
     }
 }
 
-impl<S: Source + Unpin> FusedFuture for NextLine<'_, S> {
+impl<S: Source> FusedFuture for NextLine<'_, S> {
     fn is_terminated(&self) -> bool {
         self.reader.is_none()
     }
@@ -294,7 +281,7 @@ pub struct NextStr<'a, S> {
     reader: Option<&'a mut LineReader<S>>,
 }
 
-impl<'a, S: Source + Unpin> Future for NextStr<'a, S> {
+impl<'a, S: Source> Future for NextStr<'a, S> {
     type Output = Option<Result<Cow<'a, str>, LineError>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -303,18 +290,18 @@ impl<'a, S: Source + Unpin> Future for NextStr<'a, S> {
             .reader
             .as_mut()
             .expect("`NextStr` polled after completion");
-        let item = core::task::ready!(Pin::new(&mut **reader).poll_span(cx));
+        let item = core::task::ready!(reader.poll_span(cx));
         let reader: &'a LineReader<S> = this.reader.take().expect("checked above");
         Poll::Ready(item.map(|r| {
             r.and_then(|span| {
                 let line = reader.pump.splitter.line(&span);
-                text(&line, reader.lossy, reader.source.path())
+                text(&line, reader.lossy, reader.source().path())
             })
         }))
     }
 }
 
-impl<S: Source + Unpin> FusedFuture for NextStr<'_, S> {
+impl<S: Source> FusedFuture for NextStr<'_, S> {
     fn is_terminated(&self) -> bool {
         self.reader.is_none()
     }

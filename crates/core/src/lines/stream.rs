@@ -1,5 +1,6 @@
 //! [`Lines`]: a `Stream` of owned lines.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 use core::pin::Pin;
@@ -7,7 +8,6 @@ use core::task::{Context, Poll};
 use std::path::PathBuf;
 
 use futures_core::{FusedStream, Stream};
-use pin_project_lite::pin_project;
 
 use super::error::LineError;
 use super::pump::{Options, Pump, Reads, SharedBuf};
@@ -24,65 +24,63 @@ enum Utf8 {
     Lossy,
 }
 
-pin_project! {
-    /// A `Stream` of owned lines ([`SharedLine`]), for `merge` and the rest
-    /// of the ecosystem.
-    ///
-    /// Reads like [`LineReader`](super::LineReader) (large chunks, one read
-    /// in flight, same endings, limits and errors); each line is a shared
-    /// slice of its chunk, so there is no allocation or copy per line: one
-    /// `Arc` per chunk read, plus a fresh buffer when lines of the chunk
-    /// being replaced are still held.
-    ///
-    /// Bytes mode by default (never fails on content); [`text`](Self::text)
-    /// checks UTF-8, [`lossy`](Self::lossy) repairs it.
-    ///
-    /// The stream ends (`None`, for good) when the source ends and every line
-    /// was yielded, or after an I/O error.
-    ///
-    /// # Errors
-    /// Items are `Err(`[`LineError`]`)` naming path, line number and byte
-    /// offset: a line too long (skipped, the stream goes on), invalid UTF-8
-    /// in text mode (skipped, goes on), an I/O error (the stream then ends).
-    ///
-    /// # Cancel safety
-    /// Dropping a `next` future on it loses nothing: bytes and the read in
-    /// flight are kept in the stream.
-    ///
-    /// # Examples
-    /// ```
-    /// use aiter_core::lines::{Lines, Source};
-    /// use aiter_core::next;
-    /// # use core::{pin::Pin, task::{Context, Poll}};
-    /// # struct Bytes(&'static [u8], Option<Vec<u8>>, usize);
-    /// # impl Source for Bytes {
-    /// #     fn start_read(mut self: Pin<&mut Self>, buf: Vec<u8>, start: usize) { self.1 = Some(buf); self.2 = start; }
-    /// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
-    /// #         let (mut buf, start) = (self.1.take().unwrap(), self.2);
-    /// #         let n = self.0.len().min(buf.len() - start);
-    /// #         buf[start..start + n].copy_from_slice(&self.0[..n]);
-    /// #         self.0 = &self.0[n..];
-    /// #         Poll::Ready((Ok(n), buf))
-    /// #     }
-    /// # }
-    /// # futures::executor::block_on(async {
-    /// // With a runtime: `Lines::open(aiter::smol::Smol, "app.log")`.
-    /// let mut lines = Lines::new(Bytes(b"a\nb\xff\nc\n", None, 0)).text(true);
-    /// assert_eq!(next(&mut lines).await.unwrap().unwrap().to_str(), Ok("a"));
-    /// let bad = next(&mut lines).await.unwrap().unwrap_err();
-    /// assert_eq!((bad.line(), bad.offset()), (2, 3));
-    /// assert_eq!(&*next(&mut lines).await.unwrap().unwrap(), b"c");
-    /// assert!(next(&mut lines).await.is_none());
-    /// # });
-    /// ```
-    #[must_use = "streams do nothing unless polled"]
-    pub struct Lines<S> {
-        #[pin]
-        source: S,
-        pump: Pump<SharedBuf>,
-        options: Options,
-        utf8: Utf8,
-    }
+/// A `Stream` of owned lines ([`SharedLine`]), for `merge` and the rest
+/// of the ecosystem.
+///
+/// Reads like [`LineReader`](super::LineReader) (large chunks, one read
+/// in flight, same endings, limits and errors); each line is a shared
+/// slice of its chunk, so there is no allocation or copy per line: one
+/// `Arc` per chunk read, plus a fresh buffer when lines of the chunk
+/// being replaced are still held.
+///
+/// Bytes mode by default (never fails on content); [`text`](Self::text)
+/// checks UTF-8, [`lossy`](Self::lossy) repairs it.
+///
+/// The stream ends (`None`, for good) when the source ends and every line
+/// was yielded, or after an I/O error.
+///
+/// # Errors
+/// Items are `Err(`[`LineError`]`)` naming path, line number and byte
+/// offset: a line too long (skipped, the stream goes on), invalid UTF-8
+/// in text mode (skipped, goes on), an I/O error (the stream then ends).
+///
+/// # Cancel safety
+/// Dropping a `next` future on it loses nothing: bytes and the read in
+/// flight are kept in the stream.
+///
+/// # Examples
+/// ```
+/// use aiter_core::lines::{Lines, Source};
+/// use aiter_core::next;
+/// # use core::{pin::Pin, task::{Context, Poll}};
+/// # struct Bytes(&'static [u8], Option<Vec<u8>>, usize);
+/// # impl Source for Bytes {
+/// #     fn start_read(mut self: Pin<&mut Self>, buf: Vec<u8>, start: usize) { self.1 = Some(buf); self.2 = start; }
+/// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
+/// #         let (mut buf, start) = (self.1.take().unwrap(), self.2);
+/// #         let n = self.0.len().min(buf.len() - start);
+/// #         buf[start..start + n].copy_from_slice(&self.0[..n]);
+/// #         self.0 = &self.0[n..];
+/// #         Poll::Ready((Ok(n), buf))
+/// #     }
+/// # }
+/// # futures::executor::block_on(async {
+/// // With a runtime: `Lines::open(aiter::smol::Smol, "app.log")`.
+/// let mut lines = Lines::new(Bytes(b"a\nb\xff\nc\n", None, 0)).text(true);
+/// assert_eq!(next(&mut lines).await.unwrap().unwrap().to_str(), Ok("a"));
+/// let bad = next(&mut lines).await.unwrap().unwrap_err();
+/// assert_eq!((bad.line(), bad.offset()), (2, 3));
+/// assert_eq!(&*next(&mut lines).await.unwrap().unwrap(), b"c");
+/// assert!(next(&mut lines).await.is_none());
+/// # });
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Lines<S> {
+    /// Boxed so the stream is `Unpin` whatever the source's futures are.
+    source: Pin<Box<S>>,
+    pump: Pump<SharedBuf>,
+    options: Options,
+    utf8: Utf8,
 }
 
 impl<S: Source> Lines<S> {
@@ -91,7 +89,7 @@ impl<S: Source> Lines<S> {
     pub fn new(source: S) -> Self {
         let options = Options::default();
         Lines {
-            source,
+            source: Box::pin(source),
             pump: Pump::new(options),
             options,
             utf8: Utf8::Unchecked,
@@ -135,7 +133,7 @@ impl<S: Source> Lines<S> {
 
     /// The source.
     pub fn source(&self) -> &S {
-        &self.source
+        self.source.as_ref().get_ref()
     }
 }
 
@@ -157,19 +155,23 @@ impl<S: Source> Stream for Lines<S> {
     type Item = Result<SharedLine, LineError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self.project();
-        let pump = this.pump;
+        let this = self.get_mut();
+        let pump = &mut this.pump;
         let item = core::task::ready!(pump.poll_span(this.source.as_mut(), cx));
         let Some(item) = item else {
             return Poll::Ready(None);
         };
         let result = item.and_then(|span| {
             let line = SharedLine::new(&pump.splitter.buffer().0, span);
-            if *this.utf8 == Utf8::Unchecked {
+            if this.utf8 == Utf8::Unchecked {
                 return Ok(line);
             }
-            let lossy = *this.utf8 == Utf8::Lossy;
-            match text(&line_ref(&line), lossy, this.source.path()) {
+            let lossy = this.utf8 == Utf8::Lossy;
+            match text(
+                &line_ref(&line),
+                lossy,
+                this.source.as_ref().get_ref().path(),
+            ) {
                 Ok(alloc::borrow::Cow::Borrowed(_)) => Ok(line),
                 Ok(alloc::borrow::Cow::Owned(repaired)) => {
                     Ok(line.with_bytes(String::into_bytes(repaired)))

@@ -1,0 +1,477 @@
+//! [`Follow`]: `tail -F` as a stream of lines and events.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use futures_core::{FusedStream, Stream};
+use pin_project_lite::pin_project;
+
+use super::error::{LineError, LineErrorKind};
+use super::pump::{Chunk, SharedBuf, DEFAULT_MAX_LINE_LENGTH, HEADROOM};
+use super::shared_line::SharedLine;
+use super::splitter::LineSplitter;
+use crate::rt::{File, FileMeta, Fs, Timer};
+
+/// Default time between checks of a followed file at its end: 250 ms.
+pub const DEFAULT_FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Default bytes per read when following: 64 KiB (followed files are
+/// mostly idle, and many may be followed at once).
+pub const DEFAULT_FOLLOW_CHUNK_SIZE: usize = 64 * 1024;
+
+/// An item of [`Follow`]: a line, or what happened to the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A complete line (or a partial last line flushed by truncation or
+    /// rotation, whose [`ending`](SharedLine::ending) is `Ending::None`).
+    Line(SharedLine),
+    /// The file shrank below what was read: reading restarts at its
+    /// beginning (line numbers from 1, offsets from 0).
+    Truncated,
+    /// The path now names another file: the old one was read to its end,
+    /// and reading continues with the new one from its beginning.
+    Rotated,
+}
+
+/// What changed about a followed file since it was last read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The open file has bytes past what was read: read them.
+    Grown,
+    /// The open file is shorter than what was read.
+    Truncated,
+    /// The open file was read to its end and the path names another file.
+    Rotated,
+    /// Nothing to do: wait and check again (also when the path is missing,
+    /// or the platform gives no file identity).
+    Unchanged,
+}
+
+/// Decides what happened to a followed file: a pure function of how far it
+/// was read, the open file's metadata and what the path names now (`None`
+/// if nothing).
+///
+/// Growth wins over rotation, so the old file is read to its end first
+/// (a writer may still append to it after the rename). Truncation is seen
+/// only while the file is shorter than what was read: truncated and
+/// regrown past that point between two checks looks like growth.
+///
+/// # Examples
+/// ```
+/// use aiter_core::lines::{decide, Change};
+/// use aiter_core::rt::{FileId, FileMeta};
+///
+/// let file = |len, ino| FileMeta { len, id: Some(FileId { dev: 1, ino }), is_dir: false };
+/// assert_eq!(decide(10, &file(15, 7), Some(&file(15, 7))), Change::Grown);
+/// assert_eq!(decide(10, &file(3, 7), Some(&file(3, 7))), Change::Truncated);
+/// assert_eq!(decide(10, &file(10, 7), Some(&file(0, 8))), Change::Rotated);
+/// assert_eq!(decide(10, &file(10, 7), None), Change::Unchanged);
+/// ```
+pub fn decide(read_to: u64, open: &FileMeta, at_path: Option<&FileMeta>) -> Change {
+    if open.len < read_to {
+        return Change::Truncated;
+    }
+    if open.len > read_to {
+        return Change::Grown;
+    }
+    match at_path {
+        Some(now) if open.id.is_some() && now.id != open.id => Change::Rotated,
+        _ => Change::Unchanged,
+    }
+}
+
+/// Follows the file at `path` like `tail -F`: its lines from the start,
+/// then new lines as they are written, across truncation and rotation.
+///
+/// See [`Follow`].
+pub fn follow<R: Fs + Timer>(rt: R, path: impl Into<PathBuf>) -> Follow<R> {
+    let mut splitter = LineSplitter::new(SharedBuf::from_vec(Vec::new()));
+    splitter.set_max_line_length(Some(DEFAULT_MAX_LINE_LENGTH));
+    let state = State {
+        rt,
+        path: path.into().into(),
+        interval: DEFAULT_FOLLOW_INTERVAL,
+        chunk: DEFAULT_FOLLOW_CHUNK_SIZE,
+        splitter,
+        spare: Vec::new(),
+        file: None,
+        offset: 0,
+        after_flush: None,
+        done: false,
+        op: Op::Open,
+        sleep: None,
+    };
+    Follow {
+        state: Box::pin(state),
+    }
+}
+
+/// Stream returned by [`follow`]: `Event::Line`s of a file as it grows,
+/// with `Event::Truncated` and `Event::Rotated` when it is cut or replaced.
+///
+/// Reads the file from its start to its end, then, every
+/// [`interval`](Self::interval) (default 250 ms) on the runtime's timer,
+/// compares the open file's length with what was read and what the
+/// path names now ([`decide`]): grown → reads on; truncated → restarts
+/// at 0; rotated (renamed or removed and recreated) → having read the
+/// old file to its end, opens the new one and reads it from 0. A path
+/// that does not exist yet (or not any more) is waited for.
+///
+/// It polls rather than using file-change notification: that works the
+/// same on every platform and file system (NFS, container volumes) with
+/// no inotify dependency or watch limits; a notifier could later shorten
+/// the wait without being needed for correctness.
+///
+/// A partial last line is held back until its newline arrives, so a
+/// line written in two `write` calls comes out once, whole; truncation
+/// or rotation flushes it as a line without ending.
+///
+/// The stream never ends on its own (only after an error it cannot go
+/// past, see below).
+///
+/// # Errors
+/// `Err(`[`LineError`]`)` items: a line too long (skipped, goes on);
+/// failing to open (other than "not found", which is waited out) or to
+/// read: the stream then ends.
+///
+/// # Cancel safety
+/// Dropping a `next` future loses nothing: bytes, position and the
+/// operation in flight are kept in the stream.
+///
+/// # Examples
+/// ```
+/// use aiter_core::lines::{follow, Event};
+/// # use core::{future::{ready, Ready}, time::Duration};
+/// # #[derive(Clone, Copy)] struct Rt;
+/// # impl aiter_core::rt::Blocking for Rt {
+/// #     type Task<T: Send + 'static> = Ready<T>;
+/// #     fn unblock<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(&self, f: F) -> Ready<T> { ready(f()) }
+/// # }
+/// # impl aiter_core::rt::Timer for Rt {
+/// #     type Sleep = Ready<()>;
+/// #     fn sleep(&self, _: Duration) -> Ready<()> { ready(()) }
+/// #     fn now(&self) -> Duration { Duration::ZERO }
+/// # }
+/// # let dir = std::env::temp_dir().join(format!("aiter-follow-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("app.log");
+/// std::fs::write(&path, "started\n")?;
+/// # futures::executor::block_on(async {
+/// // With a runtime: `follow(aiter::tokio::Tokio, &path)`.
+/// let mut log = follow(Rt, &path).interval(Duration::from_millis(10));
+/// let Some(Ok(Event::Line(line))) = aiter_core::next(&mut log).await else { panic!() };
+/// assert_eq!(line.to_str(), Ok("started"));
+/// # });
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Follow<R: Fs + Timer> {
+    /// Boxed so the stream is `Unpin` whatever the runtime's futures are.
+    state: Pin<Box<State<R>>>,
+}
+
+pin_project! {
+    /// The follower's state.
+    struct State<R>
+    where
+        R: Fs,
+        R: Timer,
+    {
+        rt: R,
+        path: Arc<Path>,
+        interval: Duration,
+        chunk: usize,
+        splitter: LineSplitter<SharedBuf>,
+        spare: Vec<u8>,
+        file: Option<File>,
+        // Bytes of the open file read so far.
+        offset: u64,
+        // The event to yield once the flushed partial line is out.
+        after_flush: Option<Change>,
+        done: bool,
+        #[pin]
+        op: Op<R::Open, R::Read, R::Metadata>,
+        #[pin]
+        sleep: Option<R::Sleep>,
+    }
+}
+
+pin_project! {
+    /// The follower's protocol.
+    #[project = OpProj]
+    enum Op<O, Rd, M> {
+        // Open the path now.
+        Open,
+        Opening { #[pin] open: O },
+        // Read at the offset now.
+        Read,
+        Reading { #[pin] read: Rd },
+        // At the end: check what changed now.
+        Check,
+        CheckingFile { #[pin] meta: M },
+        CheckingPath { #[pin] meta: M, open: FileMeta },
+        // Waiting for the timer, then open (no file yet) or check.
+        Sleeping { then_open: bool },
+    }
+}
+
+impl<R: Fs + Timer> Follow<R> {
+    /// Time between checks at the end of the file (default 250 ms).
+    pub fn interval(mut self, interval: Duration) -> Self {
+        *self.state.as_mut().project().interval = interval;
+        self
+    }
+
+    /// Bytes per read (default 64 KiB; at least 1).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        *self.state.as_mut().project().chunk = bytes.max(1);
+        self
+    }
+
+    /// The maximum line length in bytes, without the ending (default
+    /// 4 MiB); `None` for no limit.
+    pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
+        self.state
+            .as_mut()
+            .project()
+            .splitter
+            .set_max_line_length(limit);
+        self
+    }
+
+    /// Keeps each line's `\n` / `\r\n` (default: stripped).
+    pub fn keep_endings(mut self, keep: bool) -> Self {
+        self.state.as_mut().project().splitter.keep_endings(keep);
+        self
+    }
+
+    /// The followed path.
+    pub fn path(&self) -> &Path {
+        &self.state.path
+    }
+}
+
+impl<R: Fs + Timer> Stream for Follow<R> {
+    type Item = Result<Event, LineError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.get_mut().state.as_mut().project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match this.splitter.next_span() {
+                Some(Ok(span)) => {
+                    let line = SharedLine::new(&this.splitter.buffer().0, span);
+                    return Poll::Ready(Some(Ok(Event::Line(line))));
+                }
+                Some(Err(e)) => {
+                    return Poll::Ready(Some(Err(LineError::too_long(e, Some(this.path.clone())))));
+                }
+                None => {}
+            }
+            if let Some(change) = this.after_flush.take() {
+                this.splitter.reset();
+                *this.offset = 0;
+                let event = if change == Change::Rotated {
+                    *this.file = None;
+                    this.op.set(Op::Open);
+                    Event::Rotated
+                } else {
+                    this.op.set(Op::Read);
+                    Event::Truncated
+                };
+                return Poll::Ready(Some(Ok(event)));
+            }
+            let fail = |e: io::Error, splitter: &LineSplitter<SharedBuf>, offset: u64| {
+                LineError::new(
+                    LineErrorKind::Io(e),
+                    Some(this.path.clone()),
+                    splitter.next_number(),
+                    offset,
+                )
+            };
+            match this.op.as_mut().project() {
+                OpProj::Open => {
+                    let open = this.rt.open(this.path.to_path_buf());
+                    this.op.set(Op::Opening { open });
+                }
+                OpProj::Opening { open } => match core::task::ready!(open.poll(cx)) {
+                    Ok(file) => {
+                        *this.file = Some(file);
+                        this.op.set(Op::Read);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        this.op.set(Op::Sleeping { then_open: true });
+                    }
+                    Err(e) => {
+                        *this.done = true;
+                        let e = fail(e.into_io_error(), this.splitter, 0);
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                },
+                OpProj::Read => {
+                    let file = this.file.as_ref().expect("open before reading");
+                    let mut buf = core::mem::take(this.spare);
+                    buf.resize(HEADROOM + *this.chunk, 0);
+                    let read = this.rt.read_at(file, *this.offset, buf, HEADROOM);
+                    this.op.set(Op::Reading { read });
+                }
+                OpProj::Reading { read } => {
+                    let (result, buf) = core::task::ready!(read.poll(cx));
+                    match result {
+                        Ok(0) => {
+                            *this.spare = buf;
+                            this.op.set(Op::Check);
+                        }
+                        Ok(n) => {
+                            let n = n.min(buf.len() - HEADROOM);
+                            *this.offset += n as u64;
+                            let old = this
+                                .splitter
+                                .swap_in(SharedBuf::from_vec(buf), HEADROOM..HEADROOM + n);
+                            *this.spare = old.into_vec();
+                            this.op.set(Op::Read);
+                        }
+                        Err(e) => {
+                            *this.done = true;
+                            let e = fail(e.into_io_error(), this.splitter, *this.offset);
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    }
+                }
+                OpProj::Check => {
+                    let file = this.file.as_ref().expect("open before checking");
+                    let meta = this.rt.metadata(file);
+                    this.op.set(Op::CheckingFile { meta });
+                }
+                OpProj::CheckingFile { meta } => match core::task::ready!(meta.poll(cx)) {
+                    Ok(open) => {
+                        let meta = this.rt.path_metadata(this.path.to_path_buf());
+                        this.op.set(Op::CheckingPath { meta, open });
+                    }
+                    Err(e) => {
+                        *this.done = true;
+                        let e = fail(e.into_io_error(), this.splitter, *this.offset);
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                },
+                OpProj::CheckingPath { meta, open } => {
+                    let at_path = core::task::ready!(meta.poll(cx)).ok();
+                    match decide(*this.offset, open, at_path.as_ref()) {
+                        Change::Grown => this.op.set(Op::Read),
+                        Change::Unchanged => this.op.set(Op::Sleeping { then_open: false }),
+                        change @ (Change::Truncated | Change::Rotated) => {
+                            // Flush the held partial line, then the event.
+                            this.splitter.finish();
+                            *this.after_flush = Some(change);
+                            this.op.set(Op::Check);
+                        }
+                    }
+                }
+                OpProj::Sleeping { then_open } => {
+                    let then_open = *then_open;
+                    let interval = *this.interval;
+                    match this.sleep.as_mut().as_pin_mut() {
+                        Some(sleep) => {
+                            core::task::ready!(sleep.poll(cx));
+                        }
+                        None => {
+                            this.sleep.set(Some(this.rt.sleep(interval)));
+                            continue;
+                        }
+                    }
+                    // Done: rearm for next time, then go on.
+                    let sleep = this.sleep.as_mut().as_pin_mut().expect("set above");
+                    this.rt.reset(sleep, interval);
+                    this.op.set(if then_open { Op::Open } else { Op::Check });
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.state.done {
+            (0, Some(0))
+        } else {
+            (0, None)
+        }
+    }
+}
+
+impl<R: Fs + Timer> FusedStream for Follow<R> {
+    fn is_terminated(&self) -> bool {
+        self.state.done
+    }
+}
+
+impl<R: Fs + Timer> fmt::Debug for Follow<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = &*self.state;
+        f.debug_struct("Follow")
+            .field("path", &state.path)
+            .field("interval", &state.interval)
+            .field("open", &state.file.is_some())
+            .field("offset", &state.offset)
+            .field("done", &state.done)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::FileId;
+
+    fn meta(len: u64, ino: u64) -> FileMeta {
+        FileMeta {
+            len,
+            id: Some(FileId { dev: 1, ino }),
+            is_dir: false,
+        }
+    }
+
+    #[test]
+    fn growth_is_read() {
+        assert_eq!(decide(0, &meta(5, 1), Some(&meta(5, 1))), Change::Grown);
+    }
+
+    #[test]
+    fn a_shorter_file_is_truncated() {
+        assert_eq!(decide(9, &meta(0, 1), Some(&meta(0, 1))), Change::Truncated);
+        assert_eq!(decide(9, &meta(8, 1), None), Change::Truncated);
+    }
+
+    #[test]
+    fn a_new_file_at_the_path_is_rotation_once_the_old_one_is_drained() {
+        assert_eq!(decide(9, &meta(9, 1), Some(&meta(100, 2))), Change::Rotated);
+        // The old file still has bytes: read them first.
+        assert_eq!(decide(9, &meta(12, 1), Some(&meta(100, 2))), Change::Grown);
+    }
+
+    #[test]
+    fn nothing_new_or_a_missing_path_waits() {
+        assert_eq!(decide(9, &meta(9, 1), Some(&meta(9, 1))), Change::Unchanged);
+        assert_eq!(decide(9, &meta(9, 1), None), Change::Unchanged);
+    }
+
+    #[test]
+    fn without_file_identity_rotation_cannot_be_seen() {
+        let anon = |len| FileMeta {
+            len,
+            id: None,
+            is_dir: false,
+        };
+        assert_eq!(decide(9, &anon(9), Some(&anon(0))), Change::Unchanged);
+        assert_eq!(decide(9, &anon(2), Some(&anon(2))), Change::Truncated);
+    }
+}

@@ -1,0 +1,170 @@
+//! Allocation counts and peak memory of the line readers, with a counting
+//! global allocator (its own test binary). Counters are per thread: each
+//! test runs its reader on a current-thread runtime, so the reader's own
+//! allocations are on the test thread.
+#![cfg(feature = "tokio")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use aiter::lines::{LineErrorKind, LineReader, Lines};
+use aiter::next;
+use aiter::tokio::Tokio;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static PEAK: Cell<i64> = const { Cell::new(0) };
+}
+
+fn note(allocs: u64, bytes: i64) {
+    // `try_with`: the thread may be shutting down.
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + allocs));
+    let _ = LIVE.try_with(|l| {
+        let live = l.get() + bytes;
+        l.set(live);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(live)));
+    });
+}
+
+// SAFETY: delegates to `System`, only counting.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(1, layout.size() as i64);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(1, layout.size() as i64);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note(0, -(layout.size() as i64));
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(1, new_size as i64 - layout.size() as i64);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// 100,000 lines of 20..200 bytes.
+fn log_file(dir: &tempfile::TempDir) -> (std::path::PathBuf, u64) {
+    let mut data = Vec::new();
+    let mut rng = 12345u64;
+    for _ in 0..100_000 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let len = 20 + (rng % 181) as usize;
+        data.extend(std::iter::repeat_n(b'a' + (rng % 26) as u8, len));
+        data.push(b'\n');
+    }
+    let path = dir.path().join("log");
+    std::fs::write(&path, data).unwrap();
+    (path, 100_000)
+}
+
+#[test]
+fn the_lending_reader_allocates_nothing_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = log_file(&dir);
+    runtime().block_on(async {
+        let mut reader = LineReader::open(Tokio, &path);
+        // Warm up: the first chunk allocates the buffers.
+        for _ in 0..1_000 {
+            reader.next_line().await.unwrap().unwrap();
+        }
+        let before = allocs();
+        let mut n = 1_000;
+        while let Some(line) = reader.next_line().await {
+            line.unwrap();
+            n += 1;
+        }
+        let per_line = (allocs() - before) as f64 / (n - 1_000) as f64;
+        assert_eq!(n, lines);
+        println!("lending reader: {per_line:.5} allocations per line (per-read task only)");
+        // ~40 reads of 256 KiB, each one blocking-pool task: far below 1/line.
+        assert!(per_line < 0.005, "{per_line} allocations per line");
+    });
+}
+
+#[test]
+fn the_owned_line_stream_allocates_per_chunk_not_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = log_file(&dir);
+    runtime().block_on(async {
+        let mut stream = Lines::open(Tokio, &path);
+        for _ in 0..1_000 {
+            next(&mut stream).await.unwrap().unwrap();
+        }
+        let before = allocs();
+        let mut n = 1_000;
+        while let Some(line) = next(&mut stream).await {
+            line.unwrap();
+            n += 1;
+        }
+        let per_line = (allocs() - before) as f64 / (n - 1_000) as f64;
+        assert_eq!(n, lines);
+        println!("owned-line stream: {per_line:.5} allocations per line");
+        assert!(per_line < 0.005, "{per_line} allocations per line");
+    });
+}
+
+#[test]
+fn a_64_mib_line_with_a_1_mib_limit_stays_within_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-line");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(b"before\n").unwrap();
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..64 {
+            f.write_all(&block).unwrap();
+        }
+        f.write_all(b"\nafter\n").unwrap();
+    }
+    runtime().block_on(async {
+        let mut reader = LineReader::open(Tokio, &path).max_line_length(Some(1 << 20));
+        let base = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(base));
+        assert_eq!(
+            reader.next_line().await.unwrap().unwrap().as_bytes(),
+            b"before"
+        );
+        let err = reader.next_line().await.unwrap().unwrap_err();
+        assert!(matches!(err.kind(), LineErrorKind::TooLong { limit } if *limit == 1 << 20));
+        assert_eq!((err.line(), err.offset()), (2, 7));
+        let after = reader.next_line().await.unwrap().unwrap();
+        assert_eq!((after.as_bytes(), after.number()), (&b"after"[..], 3));
+        assert!(reader.next_line().await.is_none());
+        let peak = PEAK.with(Cell::get) - base;
+        println!(
+            "64 MiB line, 1 MiB limit, 256 KiB chunks: peak {} KiB",
+            peak / 1024
+        );
+        // Two chunks (2 x 272 KiB) + the limit (1 MiB) + slack for the
+        // runtime's per-read tasks: nowhere near the 64 MiB line.
+        assert!(peak < 3 << 20, "peak {peak} bytes");
+    });
+}
