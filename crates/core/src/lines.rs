@@ -14,7 +14,7 @@
 //! while lines are handed out. Lines end at `\n`; `\n` and `\r\n` are
 //! stripped unless endings are kept; a last line without a newline is
 //! yielded; an empty input yields nothing. A line longer than the maximum
-//! line length (4 MiB by default) is an error naming its line number and
+//! line length (8 MiB by default) is an error naming its line number and
 //! byte offset, after which reading goes on; memory stays bounded by the
 //! chunk size plus that limit whatever the input holds.
 

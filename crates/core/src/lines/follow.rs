@@ -238,7 +238,7 @@ impl<R: Fs + Timer> Follow<R> {
     }
 
     /// The maximum line length in bytes, without the ending (default
-    /// 4 MiB); `None` for no limit.
+    /// 8 MiB); `None` for no limit.
     pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
         self.state
             .as_mut()

@@ -13,8 +13,10 @@ use super::splitter::{LineBuffer, LineSplitter, Span};
 /// Default bytes per read: 256 KiB (chosen by measurement, see `benches/lines.rs`).
 pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
 
-/// Default maximum line length: 4 MiB.
-pub const DEFAULT_MAX_LINE_LENGTH: usize = 4 * 1024 * 1024;
+/// Default maximum line length: 8 MiB (generous: a too-small limit breaks
+/// real logs, e.g. Go's 64 KiB `bufio.Scanner`; memory then stays within
+/// this plus two chunks per reader).
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 8 * 1024 * 1024;
 
 /// Room reserved in front of each read so that a partial line up to this
 /// long moves in front of the new bytes without copying them.

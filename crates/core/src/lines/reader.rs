@@ -40,7 +40,7 @@ use crate::rt::{Blocking, Fs};
 /// # Errors
 /// Each error names the path, line number and byte offset ([`LineError`]):
 /// - a line longer than [`max_line_length`](Self::max_line_length)
-///   (default 4 MiB): one error, the line is skipped, reading goes on;
+///   (default 8 MiB): one error, the line is skipped, reading goes on;
 ///   memory stays within two chunks plus the limit whatever the input;
 /// - invalid UTF-8 in [`next_str`](Self::next_str) (unless
 ///   [`lossy`](Self::lossy)): one error, the line is skipped, reading goes on;
@@ -110,7 +110,7 @@ impl<S: Source> LineReader<S> {
     }
 
     /// The maximum line length in bytes, without the ending (default
-    /// 4 MiB); `None` for no limit (memory then grows with the longest line).
+    /// 8 MiB); `None` for no limit (memory then grows with the longest line).
     pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
         self.options.limit = limit;
         self.pump.set_options(self.options);

@@ -104,7 +104,7 @@ impl<S: Source> Lines<S> {
     }
 
     /// The maximum line length in bytes, without the ending (default
-    /// 4 MiB); `None` for no limit.
+    /// 8 MiB); `None` for no limit.
     pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
         self.options.limit = limit;
         self.pump.set_options(self.options);
