@@ -51,8 +51,9 @@ pub use self::try_generate::{try_generate, TryGenerate};
 /// None: items are whatever the body yields.
 ///
 /// # Panics
-/// Only on misuse of the [`Co`] (moving it out of the body, or two `yield_`
-/// futures alive at once): see [`Co`] for the messages.
+/// Only on misuse of the [`Co`] (moving it out of the body, or calling
+/// `yield_` again before awaiting the previous one): see [`Co`] for the
+/// messages.
 ///
 /// # Cancel safety
 /// Dropping the stream drops the body where it is suspended, running the

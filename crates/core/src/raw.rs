@@ -19,12 +19,11 @@
 //!
 //! (*) or an item leaked by misuse, see below.
 //!
-//! - **One writer**: only an [`Armed`] sender writes, and at most one `Armed`
-//!   exists at a time. `Sender::arm` checks and sets the `armed` flag with a
-//!   plain load and store; that is race-free because `Sender` is `!Sync` and
-//!   not `Clone`, so `arm` calls never run concurrently, and the only other
-//!   store to the flag is the single live `Armed` clearing it on drop
-//!   (release), which the next `arm` reads (acquire).
+//! - **One writer**: only [`Sender::send`] writes. `Sender` is `!Sync` and
+//!   not `Clone`, so `send` calls never run concurrently (they happen on one
+//!   thread at a time, ordered by whatever moved the `Sender`), and `send`
+//!   runs no user code while it writes. The [`Waiter`]s a `Sender` hands out
+//!   may travel to other threads, but they only read the state.
 //! - **One reader**: only the `Receiver` (not `Clone`, every method takes
 //!   `&mut self`) reads the cell.
 //! - The writer writes the cell only after loading `RUNNING` (acquire) and
@@ -47,7 +46,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 const IDLE: u8 = 0;
 const RUNNING: u8 = 1;
@@ -82,15 +81,13 @@ impl SlotState {
 /// The shared one-item cell.
 struct Slot<T> {
     state: AtomicU8,
-    /// `true` while an [`Armed`] sender exists.
-    armed: AtomicBool,
     /// Initialised exactly when the writer stored `FULL` and the reader has
     /// not yet read it (see the module docs).
     item: UnsafeCell<MaybeUninit<T>>,
 }
 
 // SAFETY: the only non-`Sync` field is `item`. It is accessed by at most one
-// writer (the single live `Armed`) and one reader (the `Receiver`), never at
+// writer (the one `Sender`) and one reader (the `Receiver`), never at
 // the same time: the writer only after loading `RUNNING`, the reader only after
 // loading `FULL`, with acquire/release ordering between them (module docs).
 // Items move between threads through it, hence `T: Send`.
@@ -110,7 +107,6 @@ impl<T> Drop for Slot<T> {
 pub(crate) fn slot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
         state: AtomicU8::new(IDLE),
-        armed: AtomicBool::new(false),
         item: UnsafeCell::new(MaybeUninit::uninit()),
     });
     (
@@ -123,25 +119,35 @@ pub(crate) fn slot<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// The writing end. `Send` (for `T: Send`) but deliberately `!Sync` and not
-/// `Clone`: [`Sender::arm`] relies on never running concurrently.
+/// `Clone`: [`Sender::send`] relies on never running concurrently.
 pub(crate) struct Sender<T> {
     slot: Arc<Slot<T>>,
     not_sync: PhantomData<Cell<()>>,
 }
 
 impl<T> Sender<T> {
-    /// Reserves the right to write one item.
-    ///
-    /// Returns `None` if another [`Armed`] of this sender is still alive.
+    /// Moves `item` into the slot if the receiver is polling the body and the
+    /// slot is empty; otherwise gives it back with the state found.
     #[inline]
-    pub(crate) fn arm(&self) -> Option<Armed<'_, T>> {
-        // Plain load + store: `self` is `!Sync`, so no other `arm` runs now,
-        // and the flag is only cleared by the single live `Armed`.
-        if self.slot.armed.load(Ordering::Acquire) {
-            return None;
+    pub(crate) fn send(&self, item: T) -> Result<(), (T, SlotState)> {
+        let state = self.slot.state.load(Ordering::Acquire);
+        if state != RUNNING {
+            return Err((item, SlotState::from_u8(state)));
         }
-        self.slot.armed.store(true, Ordering::Relaxed);
-        Some(Armed { slot: &self.slot })
+        // SAFETY: this is the only writer (`Sender` is `!Sync` and not
+        // `Clone`, so no other `send` runs now; module docs). It loaded
+        // `RUNNING` with acquire ordering, so the reader is not reading the
+        // cell and any earlier read happened before. An item a misuse left
+        // there is overwritten without drop (a leak).
+        unsafe { (*self.slot.item.get()).write(item) };
+        self.slot.state.store(FULL, Ordering::Release);
+        Ok(())
+    }
+
+    /// A handle that watches for the item just sent being taken.
+    #[inline]
+    pub(crate) fn waiter(&self) -> Waiter<'_, T> {
+        Waiter { slot: &self.slot }
     }
 }
 
@@ -151,44 +157,13 @@ impl<T> fmt::Debug for Sender<T> {
     }
 }
 
-/// The right to write one item; at most one exists per slot at a time.
-pub(crate) struct Armed<'a, T> {
+/// Reads the state only; `Send` when `T` is, so the future holding it can
+/// move with the body.
+pub(crate) struct Waiter<'a, T> {
     slot: &'a Slot<T>,
 }
 
-impl<T> Armed<'_, T> {
-    /// Moves the item out of `src` into the slot if the receiver is polling
-    /// the body and the slot is empty; otherwise leaves `src` as it is and
-    /// returns the state found.
-    ///
-    /// `src` must be `Some` (else this returns `Ok` and does nothing).
-    /// Taking `&mut Option<T>` rather than `T` lets the payload move with one
-    /// copy of `T` and no copy of the whole `Option`.
-    #[inline]
-    pub(crate) fn send_from(&mut self, src: &mut Option<T>) -> Result<(), SlotState> {
-        let state = self.slot.state.load(Ordering::Acquire);
-        if state != RUNNING {
-            return Err(SlotState::from_u8(state));
-        }
-        let Some(payload) = src.as_mut() else {
-            return Ok(());
-        };
-        // SAFETY: `payload` is a valid, initialised `T`; it is read once and
-        // `src` is overwritten with `None` right after without dropping it, so
-        // the value is moved, not duplicated (nothing in between can panic).
-        let value = unsafe { core::ptr::read(payload) };
-        // SAFETY: `src` is a valid `&mut`; its old payload was moved out above,
-        // so writing without dropping it is correct.
-        unsafe { core::ptr::write(src, None) };
-        // SAFETY: this `Armed` is the only writer (module docs); it loaded
-        // `RUNNING` with acquire ordering, so the reader is not reading the
-        // cell and any earlier read happened before. The previous item, if a
-        // misuse left one there, is overwritten without drop (a leak).
-        unsafe { (*self.slot.item.get()).write(value) };
-        self.slot.state.store(FULL, Ordering::Release);
-        Ok(())
-    }
-
+impl<T> Waiter<'_, T> {
     /// Whether the item sent earlier was taken: `Ok(true)` when the receiver
     /// is polling the body again with the slot empty, `Ok(false)` while the
     /// item still waits, and otherwise the state found.
@@ -199,25 +174,6 @@ impl<T> Armed<'_, T> {
             FULL => Ok(false),
             state => Err(SlotState::from_u8(state)),
         }
-    }
-
-    /// The state now, for `Debug`.
-    fn state(&self) -> SlotState {
-        SlotState::from_u8(self.slot.state.load(Ordering::Acquire))
-    }
-}
-
-impl<T> Drop for Armed<'_, T> {
-    fn drop(&mut self) {
-        self.slot.armed.store(false, Ordering::Release);
-    }
-}
-
-impl<T> fmt::Debug for Armed<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Armed")
-            .field("state", &self.state())
-            .finish()
     }
 }
 

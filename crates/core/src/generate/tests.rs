@@ -1,6 +1,6 @@
 //! Poll-level tests of `generate` and `try_generate` (they run under Miri).
 
-use super::co::{CLOSED, NOT_TAKEN, OUTSIDE, TWO_YIELDS};
+use super::co::{CLOSED, NOT_TAKEN, OUTSIDE};
 use super::*;
 use crate::next;
 
@@ -311,7 +311,7 @@ fn try_generate_error_as_the_last_item_is_handed_over_is_kept() {
 }
 
 #[test]
-#[should_panic(expected = "called while another `yield_` future of the same generator is alive")]
+#[should_panic(expected = "called while the previous item is still waiting to be taken")]
 fn misuse_two_yield_futures_alive_at_once_panics() {
     let s = generate(|co| async move {
         let a = co.yield_(1);
@@ -324,7 +324,7 @@ fn misuse_two_yield_futures_alive_at_once_panics() {
 }
 
 #[test]
-#[should_panic(expected = "polled outside its generator's poll")]
+#[should_panic(expected = "used outside its generator's poll")]
 fn misuse_a_co_smuggled_out_and_polled_outside_panics() {
     let stash: Rc<RefCell<Option<Co<u8>>>> = Rc::default();
     let st = Rc::clone(&stash);
@@ -335,12 +335,11 @@ fn misuse_a_co_smuggled_out_and_polled_outside_panics() {
     let mut s = pin!(s);
     assert_eq!(s.as_mut().poll_next(&mut noop_cx()), Poll::Pending);
     let co = stash.borrow_mut().take().expect("the body stashed its co");
-    let mut y = co.yield_(1);
-    let _ = Pin::new(&mut y).poll(&mut noop_cx());
+    drop(co.yield_(1));
 }
 
 #[test]
-#[should_panic(expected = "polled after its generator was dropped or finished")]
+#[should_panic(expected = "used after its generator was dropped or finished")]
 fn misuse_a_co_used_after_its_generator_is_gone_panics() {
     let stash: Rc<RefCell<Option<Co<u8>>>> = Rc::default();
     let st = Rc::clone(&stash);
@@ -356,15 +355,9 @@ fn misuse_a_co_used_after_its_generator_is_gone_panics() {
 
 #[test]
 #[should_panic(expected = "the previous item is still waiting to be taken")]
-fn misuse_a_yield_dropped_after_its_first_poll_then_another_panics() {
+fn misuse_a_yield_dropped_unawaited_then_another_panics() {
     let s = generate(|co| async move {
-        let mut y = co.yield_(1);
-        poll_fn(|cx| {
-            let _ = Pin::new(&mut y).poll(cx);
-            Poll::Ready(())
-        })
-        .await;
-        drop(y);
+        drop(co.yield_(1));
         co.yield_(2).await;
     });
     let mut s = pin!(s);
@@ -373,7 +366,7 @@ fn misuse_a_yield_dropped_after_its_first_poll_then_another_panics() {
 
 #[test]
 fn the_panic_messages_are_distinct() {
-    let all = [TWO_YIELDS, OUTSIDE, CLOSED, NOT_TAKEN];
+    let all = [OUTSIDE, CLOSED, NOT_TAKEN];
     for (i, a) in all.iter().enumerate() {
         assert!(a.starts_with("aiter: "));
         for b in &all[i + 1..] {
@@ -384,7 +377,8 @@ fn the_panic_messages_are_distinct() {
 
 /// A `Co` moved to another thread and used while the stream is polled here:
 /// the results are unspecified (panics, lost or delivered items) but there is
-/// no data race — Miri checks that.
+/// no data race — Miri checks that. (A lost item is leaked, never dropped
+/// twice; the items are plain `u32`s so Miri's leak check stays quiet.)
 #[cfg(feature = "std")]
 #[test]
 fn misuse_from_another_thread_is_never_a_data_race() {
@@ -392,7 +386,7 @@ fn misuse_from_another_thread_is_never_a_data_race() {
     use std::sync::mpsc;
 
     let rounds = if cfg!(miri) { 20 } else { 2_000 };
-    let (tx, rx) = mpsc::channel::<Co<Vec<u32>>>();
+    let (tx, rx) = mpsc::channel::<Co<u32>>();
     let s = generate(move |co| async move {
         tx.send(co).unwrap();
         core::future::pending::<()>().await;
@@ -404,7 +398,7 @@ fn misuse_from_another_thread_is_never_a_data_race() {
     let thief = std::thread::spawn(move || {
         for i in 0..rounds {
             let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
-                let mut y = co.yield_(alloc::vec![i]);
+                let mut y = co.yield_(i);
                 let _ = Pin::new(&mut y).poll(&mut noop_cx());
             }));
             drop(result);
@@ -412,7 +406,7 @@ fn misuse_from_another_thread_is_never_a_data_race() {
     });
     for _ in 0..rounds {
         if let Poll::Ready(Some(item)) = s.as_mut().poll_next(&mut cx) {
-            assert_eq!(item.len(), 1);
+            assert!(item < rounds);
         }
     }
     thief.join().unwrap();
@@ -443,9 +437,12 @@ fn debug_does_not_need_debug_closures() {
     let c = generate(|co: Co<u8>| async move {
         assert_eq!(alloc::format!("{co:?}"), "Co { .. }");
         let y = co.yield_(1);
-        assert_eq!(alloc::format!("{y:?}"), "Yield { handed_over: false, .. }");
+        assert_eq!(alloc::format!("{y:?}"), "Yield { taken: false }");
     });
-    assert_eq!(block_on(crate::next(&mut pin!(c))), None);
+    let mut c = pin!(c);
+    // `yield_` hands the item over when called, awaited or not.
+    assert_eq!(block_on(crate::next(&mut c)), Some(1));
+    assert_eq!(block_on(crate::next(&mut c)), None);
 }
 
 /// `AmbiguousIfImpl<_>` resolves only when `T` lacks the trait: the
