@@ -20,9 +20,13 @@
 //! ```
 //!
 //! is the share of the time that overlapping could save that prefetch did
-//! save (the first fetch cannot overlap anything, hence `+ min`).
+//! save (the first fetch cannot overlap anything, hence `+ min`). The same
+//! with the nominal `L`, `C` (`T_off` replaced by `pages * (L + C)`) is
+//! printed too; it is lower where the runtime's timer makes `L' > L`
+//! (tokio's timer fires on 1 ms ticks, so a 4 ms sleep lasts ~5 ms).
 //!
-//! `cargo bench --bench cursor --features tokio,async-std,smol`
+//! `cargo bench --bench cursor --features tokio,async-std,smol` (`-- --spin`
+//! for a CPU-spinning consumer)
 //! (`-- --quick` for 3 runs instead of 9).
 #![allow(missing_docs)]
 
@@ -62,18 +66,35 @@ fn busy_for(d: Duration) {
     }
 }
 
-/// Drains `items`, spending `c / ITEMS` per item; returns the sum.
+/// How the consumer spends `C` per page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Work {
+    /// One blocking `thread::sleep(C)` per page, at its first item: the
+    /// consumer is busy (the executor thread is not polling) without
+    /// competing for a CPU, so figures hold on a loaded machine.
+    Sleep,
+    /// `C / ITEMS` of spinning after every item (`--spin`): real CPU work,
+    /// but on a shared 2-core machine preemption inflates it.
+    Spin,
+}
+
+/// Drains `items`, spending `c` per page as `work` says; returns the sum.
 async fn consume<S: Stream<Item = Result<u32, E>>, E: std::fmt::Debug>(
     items: S,
     c: Duration,
+    work: Work,
 ) -> u64 {
     let mut items = pin!(items);
     let per_item = c / ITEMS;
     let mut sum = 0u64;
     while let Some(item) = next(&mut items).await {
-        sum += u64::from(item.expect("no error"));
-        if !per_item.is_zero() {
-            busy_for(per_item);
+        let item = item.expect("no error");
+        sum += u64::from(item);
+        match work {
+            _ if c.is_zero() => {}
+            Work::Sleep if item % ITEMS == 0 => std::thread::sleep(c),
+            Work::Sleep => {}
+            Work::Spin => busy_for(per_item),
         }
     }
     sum
@@ -151,13 +172,21 @@ where
 }
 
 /// One whole run; returns its wall time.
-async fn run<R: Rt>(rt: R, latency: Latency, pager: Pager, l: Duration, c: Duration) -> Duration {
+async fn run<R: Rt>(
+    rt: R,
+    latency: Latency,
+    pager: Pager,
+    l: Duration,
+    c: Duration,
+    work: Work,
+) -> Duration {
     let start = Instant::now();
     let sum = match (latency, pager) {
         (Latency::Timer, Pager::Cursor(k)) => {
             consume(
                 Cursor::new(move |from| fetch_timer(&rt, l, from)).prefetch(k),
                 c,
+                work,
             )
             .await
         }
@@ -165,14 +194,15 @@ async fn run<R: Rt>(rt: R, latency: Latency, pager: Pager, l: Duration, c: Durat
             consume(
                 Cursor::new(move |from| fetch_blocking(&rt, l, from)).prefetch(k),
                 c,
+                work,
             )
             .await
         }
         (Latency::Timer, Pager::Unfold) => {
-            consume(unfold(move |from| fetch_timer(&rt, l, from)), c).await
+            consume(unfold(move |from| fetch_timer(&rt, l, from)), c, work).await
         }
         (Latency::Blocking, Pager::Unfold) => {
-            consume(unfold(move |from| fetch_blocking(&rt, l, from)), c).await
+            consume(unfold(move |from| fetch_blocking(&rt, l, from)), c, work).await
         }
     };
     let elapsed = start.elapsed();
@@ -208,29 +238,42 @@ fn measure<R: Rt>(
     rt: R,
     block_on: &dyn Fn(Run<'_>) -> Duration,
     runs: usize,
+    work: Work,
 ) -> Vec<Row> {
+    let zero = Duration::ZERO;
+    // (pager, L, C): fetch only, consume only, then the four contenders.
+    let configs = [
+        (Pager::Cursor(0), L, zero),
+        (Pager::Cursor(0), zero, C),
+        (Pager::Cursor(0), L, C),
+        (Pager::Unfold, L, C),
+        (Pager::Cursor(1), L, C),
+        (Pager::Cursor(2), L, C),
+    ];
     let mut rows = Vec::new();
     for latency in [Latency::Timer, Latency::Blocking] {
-        let time = |pager, l, c| {
-            // One warm-up run, then the median of `runs`.
-            block_on(Box::pin(run(rt.clone(), latency, pager, l, c)));
-            median(
-                (0..runs)
-                    .map(|_| block_on(Box::pin(run(rt.clone(), latency, pager, l, c))))
-                    .collect(),
-            )
+        let once = |(pager, l, c): (Pager, Duration, Duration)| {
+            block_on(Box::pin(run(rt.clone(), latency, pager, l, c, work)))
         };
-        let fetch_only = time(Pager::Cursor(0), L, Duration::ZERO);
-        let consume_only = time(Pager::Cursor(0), Duration::ZERO, C);
+        // One warm-up round, then `runs` rounds, each config once per round
+        // (so that load changes hit all of them alike); medians.
+        configs.iter().for_each(|&config| drop(once(config)));
+        let mut times: [Vec<Duration>; 6] = Default::default();
+        for _ in 0..runs {
+            for (config, samples) in configs.iter().zip(&mut times) {
+                samples.push(once(*config));
+            }
+        }
+        let [fetch_only, consume_only, off, unfold, on, on_k2] = times.map(median);
         let row = Row {
             runtime: name,
             latency,
             l_eff: fetch_only / PAGES,
             c_eff: consume_only / PAGES,
-            off: time(Pager::Cursor(0), L, C),
-            unfold: time(Pager::Unfold, L, C),
-            on: time(Pager::Cursor(1), L, C),
-            on_k2: time(Pager::Cursor(2), L, C),
+            off,
+            unfold,
+            on,
+            on_k2,
         };
         eprintln!(
             "{name} {latency:?}: off {} ms, unfold {} ms, prefetch 1 {} ms, prefetch 2 {} ms",
@@ -246,6 +289,11 @@ fn measure<R: Rt>(
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let work = if std::env::args().any(|a| a == "--spin") {
+        Work::Spin
+    } else {
+        Work::Sleep
+    };
     // `cargo bench` passes `--bench`; a filter argument is ignored.
     let runs = if quick { 3 } else { 9 };
     let tokio_rt = tokio::runtime::Builder::new_current_thread()
@@ -258,29 +306,32 @@ fn main() {
         aiter::tokio::Tokio,
         &|f| tokio_rt.block_on(f),
         runs,
+        work,
     ));
     rows.extend(measure(
         "async-std",
         aiter::async_std::AsyncStd,
         &|f| async_std::task::block_on(f),
         runs,
+        work,
     ));
     rows.extend(measure(
         "smol",
         aiter::smol::Smol,
         &|f| smol::block_on(f),
         runs,
+        work,
     ));
 
     println!();
     println!(
-        "{PAGES} pages of {ITEMS} items, L = {} ms, C = {} ms; medians of {runs} runs; times in ms.",
+        "{PAGES} pages of {ITEMS} items, L = {} ms, C = {} ms ({work:?}); medians of {runs} runs; times in ms.",
         L.as_millis(),
         C.as_millis()
     );
     println!();
-    println!("| runtime | latency | L' | C' | prefetch off | try_unfold (peer) | prefetch 1 | prefetch 2 | pages×(L+C) | pages×max(L,C) | ideal pages×max(L',C')+min | overlap (prefetch 1) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| runtime | latency | L' | C' | prefetch off | try_unfold (peer) | prefetch 1 | prefetch 2 | pages×(L+C) | pages×max(L,C) | ideal pages×max(L',C')+min | overlap (measured L', C') | overlap (nominal L, C) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         let ideal = r.l_eff.max(r.c_eff) * PAGES + r.l_eff.min(r.c_eff);
         let saved = r.off.as_secs_f64() - r.on.as_secs_f64();
@@ -290,8 +341,11 @@ fn main() {
         } else {
             f64::NAN
         };
+        let serial = ((L + C) * PAGES).as_secs_f64();
+        let nominal_ideal = (L.max(C) * PAGES + L.min(C)).as_secs_f64();
+        let nominal = (serial - r.on.as_secs_f64()) / (serial - nominal_ideal);
         println!(
-            "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}% |",
+            "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% |",
             r.runtime,
             r.latency,
             ms(r.l_eff),
@@ -303,7 +357,8 @@ fn main() {
             ms((L + C) * PAGES),
             ms(L.max(C) * PAGES),
             ms(ideal),
-            overlap * 100.0
+            overlap * 100.0,
+            nominal * 100.0
         );
     }
 }
