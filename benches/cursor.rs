@@ -257,7 +257,9 @@ fn measure<R: Rt>(
         };
         // One warm-up round, then `runs` rounds, each config once per round
         // (so that load changes hit all of them alike); medians.
-        configs.iter().for_each(|&config| drop(once(config)));
+        for &config in &configs {
+            once(config);
+        }
         let mut times: [Vec<Duration>; 6] = Default::default();
         for _ in 0..runs {
             for (config, samples) in configs.iter().zip(&mut times) {
