@@ -4,7 +4,7 @@
 //! | Python | aiter |
 //! |---|---|
 //! | `async def gen(): … yield x` | [`generate`]`(\|co\| async move { … co.yield_(x).await; … })` |
-//! | a generator that raises | [`try_generate`] (`?` in the body, one `Err` item, then the end) |
+//! | a generator that raises | [`try_generate()`] (`?` in the body, one `Err` item, then the end) |
 //! | `await agen.aclose()` | `drop(stream)` |
 //!
 //! The body talks to its stream through a one-item slot shared by one `Arc`,
@@ -40,12 +40,12 @@ pub use self::try_generate::{try_generate, TryGenerate};
 ///
 /// When the body returns, the stream ends: `None`, forever after. A panic in
 /// the body propagates out of `poll_next`. For bodies that can fail, see
-/// [`try_generate`].
+/// [`try_generate()`].
 ///
 /// The stream is `Send` when the closure, the body's future and `T` are, so a
 /// body that holds an `Rc` across a yield makes a stream that is not. It is
 /// never `Sync`. It is not `Unpin` when the body is an `async` block: pin it
-/// with [`core::pin::pin!`] or `Box::pin` before calling [`next`](crate::next).
+/// with [`core::pin::pin!`] or `Box::pin` before calling [`next`](crate::next()).
 ///
 /// # Errors
 /// None: items are whatever the body yields.
@@ -59,7 +59,7 @@ pub use self::try_generate::{try_generate, TryGenerate};
 /// Dropping the stream drops the body where it is suspended, running the
 /// destructors of its locals, like Python's `aclose()`. An item is handed
 /// over only when the consumer polls for it, so dropping a pending
-/// [`next`](crate::next) loses nothing.
+/// [`next`](crate::next()) loses nothing.
 ///
 /// # Examples
 /// Paging a query, the way a Python async generator does it:

@@ -23,7 +23,7 @@ pub(crate) const CLOSED: &str = "aiter: `Co::yield_` used after its generator wa
 /// `co.yield_(item).await`.
 ///
 /// A body gets its `Co` as the closure's argument (see
-/// [`generate`](super::generate) and [`try_generate`](super::try_generate)).
+/// [`generate`](super::generate()) and [`try_generate`](super::try_generate())).
 /// It is `Send` when the item is, so a generator whose body is `Send` is
 /// `Send` too; it is not `Sync` and not `Clone`: one body owns it.
 ///

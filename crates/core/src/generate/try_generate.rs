@@ -16,7 +16,7 @@ use super::co::Co;
 /// `Err(e)` item followed by the end of the stream.
 ///
 /// Items the body yields come out as `Ok(item)`, in order, one at a time;
-/// everything else is as for [`generate`](super::generate): nothing runs
+/// everything else is as for [`generate`](super::generate()): nothing runs
 /// before the first poll, the body is suspended at each `yield_` until the
 /// consumer asks for the next item, and dropping the stream drops the body
 /// where it is suspended.
@@ -29,7 +29,7 @@ use super::co::Co;
 /// The body's own error, as the last item.
 ///
 /// # Cancel safety
-/// As for [`generate`](super::generate): dropping the stream drops the body
+/// As for [`generate`](super::generate()): dropping the stream drops the body
 /// at its suspension point, running the destructors of its locals, like
 /// Python's `aclose()`.
 ///
