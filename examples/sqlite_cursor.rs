@@ -13,9 +13,6 @@
 //!    Returning a `tokio::spawn`ed task from the fetch function makes the
 //!    prefetch run while the consumer is busy.
 
-#[path = "../tests/support/sqlite.rs"]
-mod sqlite;
-
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
@@ -28,11 +25,11 @@ use futures::future::Either;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("demo.db");
-    sqlite::create_demo(&path, 100_000)?;
+    aiter_sqlite::create_demo(&path, 100_000)?;
 
     // 1. Every row, one page of 1 000 ahead.
     let sql = "SELECT id, name, age FROM users ORDER BY id";
-    let fetch = sqlite::pages(Tokio, &path, sql, 1_000, |row| {
+    let fetch = aiter_sqlite::pages(Tokio, &path, sql, 1_000, |row| {
         Ok((
             row.get::<_, i64>(0)?,
             row.get::<_, String>(1)?,
@@ -54,12 +51,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. Errors are items: one `Err` naming the file and the SQL, then the end.
-    let fetch = sqlite::pages(
+    let fetch = aiter_sqlite::pages(
         Tokio,
         &path,
         "SELECT * FROM nope",
         1_000,
-        sqlite::row_values,
+        aiter_sqlite::row_values,
     );
     let mut broken = pin!(Cursor::new(fetch));
     if let Some(Err(e)) = next(&mut broken).await {

@@ -1,14 +1,12 @@
 //! The cursor over a real SQLite database (rusqlite, bundled) on every
 //! runtime: each page is read from one prepared statement held open across
 //! pages (DB-API `fetchmany` style) and handed over through the runtime's
-//! blocking pool. See `tests/support/sqlite.rs`.
+//! blocking pool. See the `aiter-sqlite` crate.
 
 mod support;
 use support::{on_every_runtime, temp_dir, Runtime};
 
-#[path = "support/sqlite.rs"]
-mod sqlite;
-use sqlite::QueryError;
+use aiter_sqlite::QueryError;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -27,7 +25,7 @@ const PAGE: usize = 1_000;
 fn demo_db(rows: u64) -> (tempfile::TempDir, PathBuf) {
     let dir = temp_dir();
     let path = dir.path().join("demo.db");
-    sqlite::create_demo(&path, rows).expect("create the demo database");
+    aiter_sqlite::create_demo(&path, rows).expect("create the demo database");
     (dir, path)
 }
 
@@ -109,7 +107,7 @@ async fn first_item<R: Runtime>(
     path: &Path,
     sql: &str,
 ) -> Option<Result<(i64, String), FetchError<QueryError, u64>>> {
-    let fetch = sqlite::pages(rt, path, sql, PAGE, user);
+    let fetch = aiter_sqlite::pages(rt, path, sql, PAGE, user);
     let mut cursor = pin!(Cursor::new(fetch).prefetch(1));
     let first = next(&mut cursor).await;
     if matches!(first, Some(Err(_))) {
@@ -129,7 +127,7 @@ async fn streams_100k_rows_in_order_holding_at_most_two_pages<R: Runtime>(rt: R)
     let calls = Arc::new(AtomicUsize::new(0));
     let sql = "SELECT id, name FROM users ORDER BY id";
     let fetch = counted(
-        sqlite::pages(rt, &path, sql, PAGE, user),
+        aiter_sqlite::pages(rt, &path, sql, PAGE, user),
         count.clone(),
         calls.clone(),
     );
@@ -161,7 +159,7 @@ async fn streams_100k_rows_in_order_holding_at_most_two_pages<R: Runtime>(rt: R)
 
 async fn pages_come_whole<R: Runtime>(rt: R) {
     let (_dir, path) = demo_db(2_500);
-    let fetch = sqlite::pages(
+    let fetch = aiter_sqlite::pages(
         rt,
         &path,
         "SELECT id, name FROM users ORDER BY id",
@@ -229,7 +227,7 @@ async fn a_failing_row_ends_the_stream_at_its_page_and_resume_continues<R: Runti
     let failing =
         "SELECT id, CASE WHEN id = 2500 THEN abs(-9223372036854775807 - 1) ELSE name END \
                    FROM users ORDER BY id";
-    let fetch = sqlite::pages(rt.clone(), &path, failing, PAGE, user);
+    let fetch = aiter_sqlite::pages(rt.clone(), &path, failing, PAGE, user);
     let mut cursor = pin!(Cursor::new(fetch).prefetch(1));
     let mut seen = 0i64;
     let err = loop {
@@ -249,7 +247,7 @@ async fn a_failing_row_ends_the_stream_at_its_page_and_resume_continues<R: Runti
     assert_eq!(*row, 2_499);
     assert_eq!(next(&mut cursor).await.map(|r| r.is_ok()), None);
 
-    let healthy = sqlite::pages(
+    let healthy = aiter_sqlite::pages(
         rt,
         &path,
         "SELECT id, name FROM users ORDER BY id",
@@ -269,7 +267,7 @@ async fn a_failing_row_ends_the_stream_at_its_page_and_resume_continues<R: Runti
 /// database) and dropping the cursor midway closes it (the writer can).
 async fn dropping_the_cursor_midway_releases_the_database<R: Runtime>(rt: R) {
     let (_dir, path) = demo_db(10_000);
-    let fetch = sqlite::pages(
+    let fetch = aiter_sqlite::pages(
         rt,
         &path,
         "SELECT id, name FROM users ORDER BY id",

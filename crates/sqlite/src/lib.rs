@@ -1,6 +1,10 @@
-//! Paging an SQLite query for aiter's [`Cursor`](aiter::cursor::Cursor),
+//! Paging an SQLite query for aiter's [`Cursor`](aiter_core::cursor::Cursor),
 //! the way Python's DB-API `cursor.fetchmany(n)` does it: one prepared
 //! statement stays open across pages.
+//!
+//! [`pages`] returns the fetch function of a cursor; [`columns`] gives the
+//! column names of a query, [`row_values`] reads a row of unknown shape, and
+//! [`create_demo`] makes a demo database.
 //!
 //! A `rusqlite::Statement` borrows its `Connection`, so the two live together
 //! on a thread of their own (one per query, started on the first fetch).
@@ -22,17 +26,51 @@
 //! the query again and skips `n` rows, so resume only makes sense for a
 //! query with a deterministic order (`ORDER BY` a unique key).
 //!
-//! Shared by `tests/cursor_sqlite.rs`, `examples/sqlite_cursor.rs` and the
-//! CLI (through `#[path]`): it needs `aiter` (any runtime) and `rusqlite`.
-#![allow(dead_code)]
+//! Works with any runtime value that implements [`Blocking`]
+//! (`aiter::tokio::Tokio`, `aiter::async_std::AsyncStd`, `aiter::smol::Smol`).
+//! The `rusqlite` it is built with is re-exported as [`rusqlite`].
+//!
+//! # Examples
+//! ```
+//! use aiter_core::cursor::Cursor;
+//! use aiter_core::next;
+//! # use core::future::{ready, Ready};
+//! # /// A "runtime" whose blocking pool runs the closure at once (use a real one).
+//! # #[derive(Clone, Copy)] struct Inline;
+//! # impl aiter_core::rt::Blocking for Inline {
+//! #     type Task<T: Send + 'static> = Ready<T>;
+//! #     fn unblock<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(&self, f: F) -> Ready<T> { ready(f()) }
+//! # }
+//! # let rt = Inline; // e.g. `aiter::tokio::Tokio`
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("demo.db");
+//! aiter_sqlite::create_demo(&path, 2_500)?;
+//!
+//! let fetch = aiter_sqlite::pages(rt, &path, "SELECT id FROM users ORDER BY id", 1_000, |row| {
+//!     row.get::<_, i64>(0)
+//! });
+//! # futures::executor::block_on(async {
+//! let mut ids = core::pin::pin!(Cursor::new(fetch).prefetch(1));
+//! let mut sum = 0;
+//! while let Some(id) = next(&mut ids).await {
+//!     sum += id?;
+//! }
+//! assert_eq!(sum, 2_500 * 2_501 / 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use aiter::cursor::Page;
-use aiter::rt::Blocking;
+use aiter_core::cursor::Page;
+use aiter_core::rt::Blocking;
 use rusqlite::{Connection, OpenFlags, Row};
+
+pub use rusqlite;
 
 /// Why a page of an SQLite query could not be fetched.
 #[derive(Debug)]
@@ -40,24 +78,37 @@ pub enum QueryError {
     /// The database file could not be opened (missing, not a database, no
     /// permission). Files are opened read-only and never created.
     Open {
+        /// The database file.
         path: PathBuf,
+        /// What SQLite said.
         source: rusqlite::Error,
     },
     /// The SQL did not compile: a syntax error, a missing table or column.
     Prepare {
+        /// The database file.
         path: PathBuf,
+        /// The query.
         sql: String,
+        /// What SQLite said.
         source: rusqlite::Error,
     },
     /// Stepping to row `row` (counting from 0), or reading it, failed.
     Row {
+        /// The database file.
         path: PathBuf,
+        /// The row's index in the query's result, counting from 0.
         row: u64,
+        /// What SQLite (or the row function) said.
         source: rusqlite::Error,
     },
     /// The query's thread could not be started, or died (the row function
     /// panicked).
-    Worker { path: PathBuf, reason: String },
+    Worker {
+        /// The database file.
+        path: PathBuf,
+        /// What happened to the thread.
+        reason: String,
+    },
 }
 
 impl QueryError {
@@ -111,7 +162,7 @@ struct Request<T> {
     reply: mpsc::SyncSender<Result<RowPage<T>, QueryError>>,
 }
 
-/// The fetch function of a [`Cursor`](aiter::cursor::Cursor) over the rows
+/// The fetch function of a [`Cursor`](aiter_core::cursor::Cursor) over the rows
 /// of `sql` on the database at `path`, `page_size` rows per page (at least
 /// 1), each row turned into a `T` by `map_row`.
 ///
@@ -125,12 +176,31 @@ struct Request<T> {
 /// (bad SQL, missing table), `Row` (a step or a `map_row` failure), or
 /// `Worker`. Open and prepare errors come with the first page.
 ///
+/// # Cancel safety
+/// Dropping a fetch's task leaves the page being read on the query thread;
+/// the thread notices the dropped reply and stops at that page. The cursor
+/// handles this: dropping it mid-fetch loses nothing it had handed out.
+///
 /// # Examples
-/// ```ignore
-/// let fetch = sqlite::pages(aiter::tokio::Tokio, "app.db", "SELECT id FROM users ORDER BY id", 1000,
-///     |row| row.get::<_, i64>(0));
-/// let mut rows = std::pin::pin!(Cursor::new(fetch).prefetch(1));
-/// while let Some(id) = aiter::next(&mut rows).await { let id = id?; /* ... */ }
+/// A missing database is an error item, never a panic (see the crate root
+/// for a complete query).
+/// ```
+/// use aiter_core::cursor::Cursor;
+/// use aiter_core::next;
+/// use aiter_sqlite::QueryError;
+/// # use core::future::{ready, Ready};
+/// # #[derive(Clone, Copy)] struct Inline;
+/// # impl aiter_core::rt::Blocking for Inline {
+/// #     type Task<T: Send + 'static> = Ready<T>;
+/// #     fn unblock<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(&self, f: F) -> Ready<T> { ready(f()) }
+/// # }
+/// # futures::executor::block_on(async {
+/// let fetch = aiter_sqlite::pages(Inline, "no-such.db", "SELECT 1", 100, aiter_sqlite::row_values);
+/// let mut rows = core::pin::pin!(Cursor::new(fetch));
+/// let error = next(&mut rows).await.unwrap().unwrap_err();
+/// assert!(matches!(error.error(), QueryError::Open { .. }));
+/// assert!(next(&mut rows).await.is_none());
+/// # });
 /// ```
 pub fn pages<B, T, M>(
     rt: B,
@@ -402,4 +472,70 @@ pub fn create_demo(path: &Path, rows: u64) -> rusqlite::Result<()> {
         }
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiter_core::cursor::Cursor;
+    use core::future::{ready, Ready};
+
+    /// A blocking "pool" that runs the closure at once.
+    #[derive(Clone, Copy)]
+    struct Inline;
+
+    impl Blocking for Inline {
+        type Task<T: Send + 'static> = Ready<T>;
+        fn unblock<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(&self, f: F) -> Ready<T> {
+            ready(f())
+        }
+    }
+
+    #[test]
+    fn the_demo_database_has_its_columns_and_every_row_in_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        create_demo(&path, 2_345).unwrap();
+        assert_eq!(
+            columns(&path, "SELECT * FROM users").unwrap(),
+            ["id", "name", "email", "age"]
+        );
+        let fetch = pages(
+            Inline,
+            &path,
+            "SELECT * FROM users ORDER BY id",
+            1_000,
+            row_values,
+        );
+        let rows: Vec<_> = futures::executor::block_on(futures::StreamExt::collect::<Vec<_>>(
+            Cursor::new(fetch).prefetch(1),
+        ));
+        assert_eq!(rows.len(), 2_345);
+        let last = rows.last().unwrap().as_ref().unwrap();
+        use rusqlite::types::Value;
+        assert_eq!(
+            last,
+            &vec![
+                Value::Integer(2_345),
+                Value::Text("user-2345".into()),
+                Value::Text("user-2345@example.com".into()),
+                Value::Integer(18 + 2_345 % 60),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_sql_and_a_missing_file_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        create_demo(&path, 3).unwrap();
+        let e = columns(&path, "SELEC 1").unwrap_err();
+        assert!(matches!(e, QueryError::Prepare { .. }), "{e}");
+        assert!(e.to_string().contains("cannot prepare `SELEC 1`"), "{e}");
+        let missing = dir.path().join("missing.db");
+        let e = columns(&missing, "SELECT 1").unwrap_err();
+        assert!(matches!(e, QueryError::Open { .. }), "{e}");
+        assert_eq!(e.path(), missing);
+        assert!(!missing.exists());
+    }
 }
