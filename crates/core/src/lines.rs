@@ -8,7 +8,7 @@
 //! | a `Stream` of owned lines, for `merge` and combinators | [`Lines`] (items are [`SharedLine`]s: shared slices of a chunk, no allocation per line) |
 //! | to follow a growing, truncated or rotated log (`tail -F`) | [`follow`] → [`Follow`] |
 //!
-//! Every reader reads large chunks (256 KiB by default) through a
+//! Every reader reads large chunks (1 MiB by default) through a
 //! [`Source`] — a file through a runtime's [`Fs`](crate::rt::Fs)
 //! ([`FileSource`]), [`Stdin`], or your own — and keeps one read in flight
 //! while lines are handed out. Lines end at `\n`; `\n` and `\r\n` are

@@ -21,7 +21,7 @@ use crate::rt::{Blocking, Fs};
 /// An async line reader that lends each line from its buffer: no
 /// allocation per line.
 ///
-/// Reads large chunks ([`chunk_size`](Self::chunk_size), default 256 KiB)
+/// Reads large chunks ([`chunk_size`](Self::chunk_size), default 1 MiB)
 /// from its [`Source`] into two buffers it reuses, keeping **one read in
 /// flight** while the caller takes the lines of the previous chunk, so a
 /// runtime's blocking-pool hop overlaps with the splitting. Lines come out
@@ -101,7 +101,7 @@ impl<S: Source> LineReader<S> {
         }
     }
 
-    /// Bytes per read (default 256 KiB; at least 1). Smaller reads cost one
+    /// Bytes per read (default 1 MiB, the first read at most 64 KiB; at least 1). Smaller reads cost one
     /// blocking-pool hop each; larger ones cost memory (two chunks per reader).
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         self.options.chunk = bytes;

@@ -10,7 +10,7 @@ use super::splitter::{Ending, Escaped, Span};
 /// An owned line: a shared slice of the chunk it was read in (a reference
 /// count bump, no copy, no allocation per line).
 ///
-/// Holding a line keeps its chunk (one read's worth, 256 KiB by default)
+/// Holding a line keeps its chunk (one read's worth, 1 MiB by default)
 /// alive; the reader then reads into a fresh buffer instead of reusing it.
 /// Copy the bytes out (`to_vec`) to keep a few lines for long.
 #[derive(Clone)]

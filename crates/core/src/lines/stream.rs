@@ -96,7 +96,7 @@ impl<S: Source> Lines<S> {
         }
     }
 
-    /// Bytes per read (default 256 KiB; at least 1).
+    /// Bytes per read (default 1 MiB, the first read at most 64 KiB; at least 1).
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         self.options.chunk = bytes;
         self.pump.set_options(self.options);
