@@ -129,12 +129,7 @@ where
 
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut body = self.project().body;
-        let item = core::task::ready!(body.as_mut().poll_item(cx));
-        if item.is_none() {
-            body.take_output();
-        }
-        Poll::Ready(item)
+        self.project().body.poll_next(cx, |item| item, |()| None)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -36,55 +36,85 @@ where
         Self::Unstarted { f }
     }
 
-    /// Polls the body until it yields, returns or waits.
+    /// Polls the body until it yields, returns or waits: the `poll_next` of
+    /// both generator streams, which differ only in `item` (how a yielded
+    /// item comes out) and `last` (what the body's return value turns into).
     ///
     /// The first call calls the closure (allocating the slot) and polls the
-    /// body. `Ready(Some(item))`: the body yielded `item` and is suspended at
-    /// its `yield_`. `Ready(None)`: the body has returned; its return value,
-    /// if not yet taken, is in [`Body::take_output`]. `Pending`: the body
-    /// awaits something else, whose waker is registered with `cx` (a yield
-    /// never makes this `Pending`).
+    /// body. `Ready(Some(item(x)))`: the body yielded `x` and is suspended at
+    /// its `yield_` (or returned right after it; its return value is then
+    /// kept for the next call). `Ready(last(output))`: the body has returned
+    /// `output`; `Ready(None)` forever after. `Pending`: the body awaits
+    /// something else, whose waker is registered with `cx` (a yield never
+    /// makes this `Pending`).
     #[inline]
-    pub(crate) fn poll_item(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        // The hot path, one item per call, inlined into `poll_next`.
+    pub(crate) fn poll_next<R>(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        item: fn(T) -> R,
+        last: fn(Fut::Output) -> Option<R>,
+    ) -> Poll<Option<R>> {
+        // The hot path, one item per call, inlined into the stream's
+        // `poll_next`; everything else is in the cold fns below.
         if let BodyProj::Running { fut, rx } = self.as_mut().project() {
             rx.begin();
-            let poll = fut.poll(cx);
-            let item = rx.end();
-            return match poll {
-                Poll::Pending if item.is_none() => Poll::Pending,
-                Poll::Pending => Poll::Ready(item),
-                Poll::Ready(output) => {
-                    self.set(Self::Returning { output });
-                    Poll::Ready(item)
-                }
+            if let Poll::Ready(output) = fut.poll(cx) {
+                return self.returned(output, item, last);
+            }
+            return match rx.end() {
+                Some(x) => Poll::Ready(Some(item(x))),
+                None => Poll::Pending,
             };
         }
-        self.poll_other(cx)
+        self.poll_other(cx, item, last)
     }
 
-    /// `poll_item` in every state but `Running`: start the body, or report
-    /// that it returned.
+    /// The body returned `output`: hands over the item it may have yielded
+    /// just before (keeping `output` for the next call), or `last(output)`.
     #[cold]
     #[inline(never)]
-    fn poll_other(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Self::Unstarted { .. } = &*self {
-            if let BodyOwn::Unstarted { f } = self.as_mut().project_replace(Self::Finished) {
+    fn returned<R>(
+        mut self: Pin<&mut Self>,
+        output: Fut::Output,
+        item: fn(T) -> R,
+        last: fn(Fut::Output) -> Option<R>,
+    ) -> Poll<Option<R>> {
+        let yielded = match self.as_mut().project() {
+            BodyProj::Running { rx, .. } => rx.end(),
+            _ => None,
+        };
+        match yielded {
+            Some(x) => {
+                self.set(Self::Returning { output });
+                Poll::Ready(Some(item(x)))
+            }
+            None => {
+                self.set(Self::Finished);
+                Poll::Ready(last(output))
+            }
+        }
+    }
+
+    /// `poll_next` in every state but `Running`: start the body, or hand out
+    /// its return value, or report the end.
+    #[cold]
+    #[inline(never)]
+    fn poll_other<R>(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        item: fn(T) -> R,
+        last: fn(Fut::Output) -> Option<R>,
+    ) -> Poll<Option<R>> {
+        match self.as_mut().project_replace(Self::Finished) {
+            BodyOwn::Unstarted { f } => {
                 let (tx, rx) = raw::slot();
                 let fut = f(Co::new(tx));
                 self.set(Self::Running { fut, rx });
-                return self.poll_item(cx);
+                self.poll_next(cx, item, last)
             }
-        }
-        Poll::Ready(None)
-    }
-
-    /// The body's return value, once, after `poll_item` returned
-    /// `Ready(None)`; the body is `Finished` afterwards.
-    pub(crate) fn take_output(self: Pin<&mut Self>) -> Option<Fut::Output> {
-        match self.project_replace(Self::Finished) {
-            BodyOwn::Returning { output } => Some(output),
-            _ => None,
+            BodyOwn::Returning { output } => Poll::Ready(last(output)),
+            // `Running` never gets here: `poll_next` handles it.
+            BodyOwn::Running { .. } | BodyOwn::Finished => Poll::Ready(None),
         }
     }
 }

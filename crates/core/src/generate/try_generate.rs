@@ -87,14 +87,9 @@ where
 
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
-        let mut body = self.project().body;
-        Poll::Ready(match core::task::ready!(body.as_mut().poll_item(cx)) {
-            Some(item) => Some(Ok(item)),
-            None => match body.take_output() {
-                Some(Err(e)) => Some(Err(e)),
-                Some(Ok(())) | None => None,
-            },
-        })
+        self.project()
+            .body
+            .poll_next(cx, Ok, |output| output.err().map(Err))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
