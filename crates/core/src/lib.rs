@@ -53,6 +53,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod cursor;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod generate;
 mod iter;
 pub mod lines;
@@ -66,7 +68,14 @@ mod raw;
 pub mod rt;
 pub mod time;
 
+pub use crate::cursor::Cursor;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use crate::generate::{generate, try_generate, Co, Generate, TryGenerate};
 pub use crate::iter::{iter, Iter};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use crate::merge::{merge, Merge, MergeMap};
 pub use crate::next::{next, Next};
 pub use crate::next_or::{next_or, NextOr};
 
