@@ -73,6 +73,9 @@ pub use crate::cursor::Cursor;
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use crate::generate::{generate, try_generate, Co, Generate, TryGenerate};
 pub use crate::iter::{iter, Iter};
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use crate::lines::{follow, LineReader, Lines};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use crate::merge::{merge, Merge, MergeMap};
