@@ -3,7 +3,10 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod lines;
+mod query;
 mod runtime;
+mod signals;
 mod size;
 
 use std::path::PathBuf;
@@ -37,10 +40,7 @@ enum Command {
 
 /// `aiter lines`.
 #[derive(Debug, Args)]
-#[allow(
-    dead_code,
-    reason = "read once the line reader and merge are wired in (issue 7)"
-)]
+#[allow(clippy::struct_excessive_bools, reason = "one per flag")]
 struct LinesArgs {
     /// Files to read (`-` is standard input).
     #[arg(required = true, value_name = "FILE")]
@@ -61,12 +61,12 @@ struct LinesArgs {
     #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
     interval: u64,
     /// Longest line accepted, in bytes (suffixes K, M, G); longer lines are reported as errors.
-    #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]
     max_line_length: u64,
     /// Replace invalid UTF-8 with U+FFFD instead of reporting it.
     #[arg(long, conflicts_with = "bytes")]
     lossy: bool,
-    /// Pass lines through as bytes, untouched (no UTF-8 check).
+    /// Pass lines through as bytes, untouched (no UTF-8 check; `\r\n` still becomes `\n`).
     #[arg(long)]
     bytes: bool,
     /// Runtime to run on.
@@ -76,16 +76,16 @@ struct LinesArgs {
 
 /// `aiter query`.
 #[derive(Debug, Args)]
-#[allow(dead_code, reason = "read once the cursor is wired in (issue 7)")]
 struct QueryArgs {
-    /// SQLite database file.
-    #[arg(required_unless_present = "demo", requires = "sql")]
+    /// SQLite database file (with --demo: omit it; a single argument is the SQL).
+    #[arg(required_unless_present = "demo")]
     db: Option<PathBuf>,
     /// The query to run.
     #[arg(required_unless_present = "demo")]
     sql: Option<String>,
-    /// Create a temporary demo database (a `users` table, 100 000 rows) and query it.
-    #[arg(long, conflicts_with_all = ["db", "sql"])]
+    /// Create a temporary demo database (a `users` table, 100 000 rows) and query it
+    /// (default SQL: `SELECT * FROM users`).
+    #[arg(long)]
     demo: bool,
     /// Rows fetched per page.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -93,6 +93,9 @@ struct QueryArgs {
     /// Print each row as a JSON object per line instead of tab-separated values.
     #[arg(long)]
     json: bool,
+    /// Print the column names first (tab-separated output).
+    #[arg(long, conflicts_with = "json")]
+    header: bool,
     /// Runtime to run on.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
     runtime: RuntimeKind,
@@ -124,8 +127,34 @@ struct BenchArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lines(_) => not_yet_implemented("lines"),
-        Command::Query(_) => not_yet_implemented("query"),
+        Command::Lines(args) => lines::main(lines::Settings::new(
+            args.files,
+            args.count,
+            args.prefix,
+            args.no_prefix,
+            args.follow,
+            args.interval,
+            args.max_line_length,
+            (args.lossy, args.bytes),
+            args.runtime,
+        )),
+        Command::Query(args) => {
+            let (db, sql) = match query_target(args.demo, args.db, args.sql) {
+                Ok(target) => target,
+                Err(e) => e.exit(),
+            };
+            query::main(
+                query::Settings {
+                    db,
+                    sql,
+                    page_size: usize::try_from(args.page_size).unwrap_or(usize::MAX),
+                    json: args.json,
+                    header: args.header,
+                    runtime: args.runtime,
+                },
+                args.demo,
+            )
+        }
         Command::Bench(args) => {
             let config = bench::Config::new(
                 args.runtime.map_or(RuntimeKind::ALL.to_vec(), |r| vec![r]),
@@ -146,14 +175,29 @@ fn main() -> ExitCode {
     }
 }
 
-/// `lines` and `query` wait for the library's line reader, merge and cursor
-/// (issue 7): say so plainly, with exit code 2, rather than pretend.
-fn not_yet_implemented(command: &str) -> ExitCode {
-    eprintln!(
-        "aiter: `{command}` is not yet implemented in this build \
-         (it waits for aiter's line reader, merge and cursor; issue 7)"
-    );
-    ExitCode::from(2)
+/// The database and SQL of `aiter query`: both given, or with `--demo` at
+/// most the SQL (a single argument), defaulting to [`query::DEMO_SQL`]; the
+/// demo database's path is filled in later.
+fn query_target(
+    demo: bool,
+    db: Option<PathBuf>,
+    sql: Option<String>,
+) -> Result<(PathBuf, String), clap::Error> {
+    use clap::CommandFactory;
+    let usage =
+        |message: &str| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message);
+    match (demo, db, sql) {
+        (false, Some(db), Some(sql)) => Ok((db, sql)),
+        (false, _, _) => Err(usage("`aiter query` needs DB and SQL (or --demo)")),
+        (true, None, None) => Ok((PathBuf::new(), query::DEMO_SQL.to_owned())),
+        (true, Some(sql), None) => match sql.into_os_string().into_string() {
+            Ok(sql) => Ok((PathBuf::new(), sql)),
+            Err(_) => Err(usage("the SQL is not valid UTF-8")),
+        },
+        (true, Some(_), Some(_)) | (true, None, Some(_)) => Err(usage(
+            "with --demo, give only the SQL (the demo database is made for you)",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -218,12 +262,31 @@ mod tests {
         assert!(Cli::try_parse_from(["aiter", "lines", "a", "--count", "--follow"]).is_err());
     }
 
+    fn target(args: &[&str]) -> Result<(PathBuf, String), clap::Error> {
+        let cli = Cli::try_parse_from(args)?;
+        let Command::Query(args) = cli.command else {
+            panic!("not query")
+        };
+        query_target(args.demo, args.db, args.sql)
+    }
+
     #[test]
     fn query_needs_db_and_sql_or_demo() {
         assert!(Cli::try_parse_from(["aiter", "query"]).is_err());
         assert!(Cli::try_parse_from(["aiter", "query", "x.db"]).is_err());
-        assert!(Cli::try_parse_from(["aiter", "query", "--demo", "x.db", "select 1"]).is_err());
-        assert!(Cli::try_parse_from(["aiter", "query", "--demo"]).is_ok());
+        assert!(target(&["aiter", "query", "--demo", "x.db", "select 1"]).is_err());
+        assert_eq!(
+            target(&["aiter", "query", "--demo"]).unwrap().1,
+            query::DEMO_SQL
+        );
+        assert_eq!(
+            target(&["aiter", "query", "--demo", "SELECT 1"]).unwrap().1,
+            "SELECT 1"
+        );
+        assert_eq!(
+            target(&["aiter", "query", "x.db", "SELECT 2"]).unwrap(),
+            (PathBuf::from("x.db"), "SELECT 2".to_owned())
+        );
         let cli = Cli::try_parse_from(["aiter", "query", "x.db", "select 1", "--json"]).unwrap();
         let Command::Query(args) = cli.command else {
             panic!("not query")
