@@ -107,10 +107,16 @@ pub trait OnRuntime {
 /// epoll/timer handle).
 pub fn block_on<W: OnRuntime>(kind: RuntimeKind, work: W) -> std::io::Result<W::Output> {
     Ok(match kind {
-        RuntimeKind::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(work.run(Tokio)),
+        RuntimeKind::Tokio => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let output = runtime.block_on(work.run(Tokio));
+            // Don't wait for blocking-pool work still running (a read of a
+            // terminal's stdin after Ctrl-C would never end): the work is done.
+            runtime.shutdown_background();
+            output
+        }
         RuntimeKind::AsyncStd => async_std::task::block_on(work.run(AsyncStd)),
         RuntimeKind::Smol => smol::block_on(work.run(Smol)),
     })

@@ -56,28 +56,6 @@ fn an_unknown_runtime_is_a_usage_error() {
     assert!(stderr_of(&assert).contains("glommio"));
 }
 
-/// Until the line reader, merge and cursor are wired in, `lines` and
-/// `query` must say so (exit code 2) rather than print anything made up.
-/// Replace this test with the real behaviour tests when they are.
-#[test]
-fn lines_and_query_say_they_are_not_yet_implemented() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("a.log");
-    std::fs::write(&file, "one\ntwo\n").unwrap();
-    for args in [
-        vec!["lines".to_owned(), file.display().to_string()],
-        vec!["query".to_owned(), "--demo".to_owned()],
-    ] {
-        let assert = aiter().args(&args).assert().code(2);
-        assert!(stdout_of(&assert).is_empty());
-        assert!(
-            stderr_of(&assert).contains("not yet implemented"),
-            "{}",
-            stderr_of(&assert)
-        );
-    }
-}
-
 #[test]
 fn bench_only_rejects_unknown_workloads_and_names_the_known_ones() {
     let assert = aiter().args(["bench", "--only", "nope"]).assert().code(2);
