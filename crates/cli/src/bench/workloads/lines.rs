@@ -19,8 +19,8 @@
 //!   `next_line` (lent bytes) and `next_str` (lent UTF-8 text), also
 //!   summing line lengths.
 //!
-//! Still to add once `aiter lines --count` works: the `aiter` binary's
-//! whole process beside `wc -l` (the 1.5x goal).
+//! - `aiter lines --count (process)`: this executable's whole process on
+//!   each runtime, beside `wc -l` (the goal: within 1.5x).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -99,6 +99,31 @@ impl Workload for LineCount {
             ));
         } else {
             eprintln!("aiter: bench: no `wc` on PATH: the `wc -l` case is skipped");
+        }
+
+        // The `aiter` binary itself, the way users run it: the goal
+        // is within 1.5x of `wc -l` (process against process).
+        match std::env::current_exe() {
+            Ok(exe) => {
+                for kind in RuntimeKind::ALL {
+                    let f = Arc::clone(&fixture);
+                    let exe = exe.clone();
+                    cases.push(Case::timed(
+                        &workload,
+                        "aiter lines --count (process)",
+                        Some(kind),
+                        parameters.clone(),
+                        move || {
+                            let started = Instant::now();
+                            let lines = aiter_count_lines(&exe, kind, &f.path)?;
+                            let elapsed = started.elapsed();
+                            check_lines(lines, f.expected.lines)?;
+                            Ok(Sample::time(elapsed, lines))
+                        },
+                    ));
+                }
+            }
+            Err(e) => eprintln!("aiter: bench: cannot find this executable ({e}): the `aiter lines --count` case is skipped"),
         }
 
         let f = Arc::clone(&fixture);
@@ -313,6 +338,30 @@ fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
         lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
     }
     Ok((lines, started.elapsed()))
+}
+
+/// Runs `EXE lines --count PATH --runtime KIND` and parses its count.
+fn aiter_count_lines(exe: &Path, kind: RuntimeKind, path: &Path) -> Result<u64, BenchError> {
+    let out = Command::new(exe)
+        .args(["lines", "--count", "--runtime", kind.name()])
+        .arg(path)
+        .output()?;
+    if !out.status.success() {
+        return Err(BenchError(format!(
+            "`aiter lines --count` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            BenchError(format!(
+                "cannot read `aiter lines --count` output {stdout:?}"
+            ))
+        })
 }
 
 /// Whether `wc -l` runs here.

@@ -7,14 +7,21 @@
 //! [`runtime::block_on`](crate::runtime::block_on) for each
 //! [`RuntimeKind`](crate::runtime::RuntimeKind) (see `timer.rs`).
 
+mod cursor;
 mod lines;
+mod merge;
 mod timer;
 
 use super::Workload;
 
 /// Every workload, in the order `aiter bench` runs them.
 pub fn registry() -> Vec<Box<dyn Workload>> {
-    vec![Box::new(lines::LineCount), Box::new(timer::TimerPrecision)]
+    vec![
+        Box::new(lines::LineCount),
+        Box::new(merge::MergeStreams),
+        Box::new(cursor::CursorPrefetch),
+        Box::new(timer::TimerPrecision),
+    ]
 }
 
 /// Checks a `--only` name against the registry (clap value parser).
