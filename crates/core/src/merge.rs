@@ -244,10 +244,13 @@ mod tests {
         polls: usize,
     }
 
-    struct Chan<T>(Rc<RefCell<ChanState<T>>>);
+    struct Chan<T>(Shared<T>);
+
+    /// The state of a [`Chan`], shared with the test that feeds it.
+    type Shared<T> = Rc<RefCell<ChanState<T>>>;
 
     impl<T> Chan<T> {
-        fn new() -> (Self, Rc<RefCell<ChanState<T>>>) {
+        fn new() -> (Self, Shared<T>) {
             let state = Rc::new(RefCell::new(ChanState {
                 queue: VecDeque::new(),
                 closed: false,
@@ -773,7 +776,7 @@ mod tests {
     /// The model: what each input was sent, whether it is still in the
     /// merge, and what came out.
     struct Model {
-        states: Vec<Rc<RefCell<ChanState<(usize, u32)>>>>,
+        states: Vec<Shared<(usize, u32)>>,
         sent: Vec<Vec<(usize, u32)>>,
         got: Vec<Vec<(usize, u32)>>,
         ended: Vec<bool>,

@@ -71,6 +71,12 @@ impl ReadySet {
         self.levels[0][index / BITS] & (1 << (index % BITS)) != 0
     }
 
+    /// Word `w` of level 0 (slots `w * BITS ..`); 0 past the capacity.
+    #[inline]
+    pub(crate) fn word(&self, w: usize) -> usize {
+        self.levels[0].get(w).copied().unwrap_or(0)
+    }
+
     /// Adds `index` (which must be below the capacity).
     pub(crate) fn insert(&mut self, mut index: usize) {
         for level in &mut self.levels {
@@ -84,7 +90,33 @@ impl ReadySet {
         }
     }
 
+    /// Adds every slot `w * BITS + i` for the bits `i` set in `bits` (`w`
+    /// must be below the capacity in words).
+    #[inline]
+    pub(crate) fn insert_word(&mut self, w: usize, bits: usize) {
+        let word = &mut self.levels[0][w];
+        let was_empty = *word == 0;
+        *word |= bits;
+        if was_empty && bits != 0 && self.levels.len() > 1 {
+            self.insert_summary(w);
+        }
+    }
+
+    /// Marks word `w` of level 0 non-empty in the levels above.
+    fn insert_summary(&mut self, mut index: usize) {
+        for level in &mut self.levels[1..] {
+            let word = &mut level[index / BITS];
+            let was_empty = *word == 0;
+            *word |= 1 << (index % BITS);
+            if !was_empty {
+                return;
+            }
+            index /= BITS;
+        }
+    }
+
     /// Removes `index` (which must be below the capacity).
+    #[inline]
     pub(crate) fn remove(&mut self, mut index: usize) {
         for level in &mut self.levels {
             let word = &mut level[index / BITS];
@@ -117,15 +149,30 @@ impl ReadySet {
             }
             index = w + 1;
         };
+        Some(self.first_under(level, found))
+    }
+
+    /// The smallest index in the set that is `>= from`, or else the smallest
+    /// one (searching from 0), if any.
+    #[inline]
+    pub(crate) fn next_cyclic(&self, from: usize) -> Option<usize> {
+        self.next_at_or_after(from).or_else(|| {
+            let top = self.levels.len() - 1;
+            let word = self.levels[top][0];
+            (word != 0).then(|| self.first_under(top, word.trailing_zeros() as usize))
+        })
+    }
+
+    /// The smallest slot index under bit `index` of `level` (which is set).
+    fn first_under(&self, mut level: usize, mut index: usize) -> usize {
         // Down: the first set bit of each word below.
-        let mut index = found;
         while level > 0 {
             level -= 1;
             let word = self.levels[level][index];
             debug_assert_ne!(word, 0, "summary bit set over an empty word");
             index = index * BITS + word.trailing_zeros() as usize;
         }
-        Some(index)
+        index
     }
 }
 
@@ -200,7 +247,17 @@ mod tests {
             let mut model = BTreeSet::new();
             for (add, i) in ops {
                 let i = i % cap;
-                if add {
+                if add && i % 3 == 0 {
+                    // A whole word at once: `i` and its neighbour in the word.
+                    let (w, bit) = (i / BITS, i % BITS);
+                    let bits = (1 << bit) | (1 << ((bit + 1) % BITS));
+                    set.insert_word(w, bits);
+                    model.insert(i);
+                    let j = w * BITS + (bit + 1) % BITS;
+                    if j < set.capacity() {
+                        model.insert(j);
+                    }
+                } else if add {
                     set.insert(i);
                     model.insert(i);
                 } else {
@@ -212,6 +269,8 @@ mod tests {
             for p in probes {
                 let p = p % (cap + 10);
                 prop_assert_eq!(set.next_at_or_after(p), model.range(p..).next().copied());
+                let cyclic = model.range(p..).next().or_else(|| model.iter().next()).copied();
+                prop_assert_eq!(set.next_cyclic(p), cyclic);
             }
         }
     }

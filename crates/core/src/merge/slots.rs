@@ -14,6 +14,11 @@
 //! moves past that slot; when nothing is ready after it, it wraps to 0. So
 //! between two polls of one ready slot, every other slot is polled at most
 //! once.
+//!
+//! Hot path: the ready bits of the cursor's word at or after the cursor are
+//! copied into a local mask (`run`) and served from it, one `trailing_zeros`
+//! per item; the ready set is consulted again only when the mask is empty or
+//! was invalidated (by a drain of wakes, an insert or a remove).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -23,7 +28,7 @@ use core::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::ready_set::ReadySet;
+use super::ready_set::{ReadySet, BITS};
 use super::wake_set::WakeSet;
 
 /// Input polls allowed between two `Pending` returns, unless configured.
@@ -63,7 +68,11 @@ pub(crate) struct Slots<S, T> {
     live: usize,
     ready: ReadySet,
     wakes: WakeSet,
+    /// The next slot index to consider.
     cursor: usize,
+    /// Ready slots of the cursor's word at or after the cursor, not yet
+    /// served in this pass: always a subset of `ready` (0 = look it up).
+    run: usize,
     budget: usize,
     /// Input polls since the last `Pending`.
     polls: usize,
@@ -82,6 +91,7 @@ impl<S, T> Slots<S, T> {
             ready: ReadySet::new(),
             wakes: WakeSet::new(),
             cursor: 0,
+            run: 0,
             budget: DEFAULT_BUDGET,
             polls: 0,
         }
@@ -128,6 +138,7 @@ impl<S, T> Slots<S, T> {
         };
         self.live += 1;
         self.ready.insert(index);
+        self.run = 0;
         index
     }
 
@@ -139,6 +150,7 @@ impl<S, T> Slots<S, T> {
         };
         let old = core::mem::replace(old, Box::pin(stream));
         self.ready.insert(index);
+        self.run = 0;
         old
     }
 
@@ -153,6 +165,7 @@ impl<S, T> Slots<S, T> {
         // A wake still in flight for this slot only causes one skipped look
         // at a vacant slot (or one extra poll of the next input placed here).
         self.ready.remove(index);
+        self.run = 0;
         (stream, tag)
     }
 
@@ -168,22 +181,17 @@ impl<S, T> Slots<S, T> {
 impl<S: Stream, T> Slots<S, T> {
     /// Polls ready inputs, round-robin from the cursor, until one yields an
     /// item or ends, nothing is ready, or the budget is spent.
+    #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<S::Item, T> {
         loop {
             if self.polls >= self.budget {
-                // Cooperative yield: let the executor run other tasks.
-                self.polls = 0;
-                cx.waker().wake_by_ref();
-                return Polled::Pending;
+                return self.yield_to_executor(cx);
             }
             if self.wakes.has_wakes() {
                 self.wakes.drain_into(&mut self.ready);
+                self.run = 0;
             }
-            let next = self
-                .ready
-                .next_at_or_after(self.cursor)
-                .or_else(|| self.ready.next_at_or_after(0));
-            let Some(index) = next else {
+            if self.run == 0 && !self.refill_run() {
                 if self.live == 0 {
                     self.polls = 0;
                     return Polled::Empty;
@@ -196,7 +204,9 @@ impl<S: Stream, T> Slots<S, T> {
                 }
                 self.polls = 0;
                 return Polled::Pending;
-            };
+            }
+            let index = self.cursor & !(BITS - 1) | self.run.trailing_zeros() as usize;
+            self.run &= self.run - 1;
             self.cursor = index + 1;
             let slot = &mut self.slots[index];
             let Input::Live { stream, .. } = &mut slot.input else {
@@ -217,6 +227,39 @@ impl<S: Stream, T> Slots<S, T> {
                 Poll::Pending => self.ready.remove(index),
             }
         }
+    }
+
+    /// Cooperative yield: lets the executor run other tasks.
+    #[cold]
+    fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<S::Item, T> {
+        self.polls = 0;
+        cx.waker().wake_by_ref();
+        Polled::Pending
+    }
+
+    /// Loads `run` with the ready slots of the first non-empty word at or
+    /// after the cursor (wrapping to 0), moving the cursor there; `false`
+    /// if nothing is ready.
+    #[cold]
+    fn refill_run(&mut self) -> bool {
+        // Past the last slot: wrap at once (the common case for few inputs).
+        let at = if self.cursor >= self.slots.len() {
+            0
+        } else {
+            self.cursor
+        };
+        let here = self.ready.word(at / BITS) & (usize::MAX << (at % BITS));
+        if here != 0 {
+            self.cursor = at;
+            self.run = here;
+            return true;
+        }
+        let Some(index) = self.ready.next_cyclic(at) else {
+            return false;
+        };
+        self.cursor = index;
+        self.run = self.ready.word(index / BITS) & (usize::MAX << (index % BITS));
+        true
     }
 
     /// Sum of the live inputs' size hints, saturating; `None` as the upper

@@ -172,17 +172,19 @@ impl WakeSet {
     }
 }
 
-/// Swaps out word `word` of `level` and drains the words (or slots) it names.
+/// Swaps out word `word` of `level` and drains the words (or slots) it names;
+/// a level-0 word goes into `ready` whole. `base` is the segment's first
+/// slot (a multiple of [`BITS`]).
 fn drain_word(segment: &Segment, level: usize, word: usize, base: usize, ready: &mut ReadySet) {
     let mut bits = segment.levels[level][word].swap(0, Ordering::AcqRel);
+    if level == 0 {
+        ready.insert_word(base / BITS + word, bits);
+        return;
+    }
     while bits != 0 {
         let child = word * BITS + bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        if level == 0 {
-            ready.insert(base + child);
-        } else {
-            drain_word(segment, level - 1, child, base, ready);
-        }
+        drain_word(segment, level - 1, child, base, ready);
     }
 }
 
@@ -258,7 +260,8 @@ mod tests {
         assert_eq!(drained(&set), Vec::<usize>::new());
         // Wakes after a drain are seen again and wake the (re-registered) task.
         set.register(&Waker::from(Arc::clone(&task)));
-        wakers[3].clone().wake();
+        let owned = wakers[3].clone();
+        owned.wake();
         assert_eq!(task.0.load(Ordering::SeqCst), 2);
         assert_eq!(drained(&set), [BITS]);
     }
