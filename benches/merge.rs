@@ -7,8 +7,13 @@
 //!   a producer joined with the consumer in the same task sends to inputs in
 //!   a seeded random order, 8 at a time, then yields, so about 8 of N inputs
 //!   are ready when the merge is polled; `MERGE_BENCH_SPARSE_ITEMS` items
-//!   (default 1,000,000). Peers that scan all N inputs per item are capped to
-//!   fewer items at large N (see [`cap`]): the id then says `(capped)`.
+//!   (default 500,000).
+//!
+//! Slow entries consume fewer items so that the whole run takes about six
+//! minutes (see [`cap`]): ready-case peers at ~50-100 ns/item, every entry of
+//! the sparse case at N = 65536, and (much fewer) the peers that scan all N
+//! inputs per item at large N, whose ids then say `(capped)`. Criterion takes
+//! 10 samples per entry after a 0.2 s warm-up, over at least 1 s.
 //!
 //! Timing covers consuming the items only: the inputs, the merge and (for
 //! `tasks`) the spawned forwarders are built before the clock starts. The
@@ -164,16 +169,28 @@ fn env_items(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Items consumed per run. Peers that poll every input per item (StreamMap)
-/// or scan every input's readiness per item (futures-concurrency) would take
-/// minutes per sample at large N in the sparse case: they consume a prefix of
-/// the same schedule.
+/// Items consumed per run, so that the whole bench finishes in a few
+/// minutes (every figure is per item, so a shorter run measures the same
+/// thing, with a little more noise):
+/// - *ready*: peers that cost ~50-100 ns/item (select_all,
+///   futures-concurrency, futures-buffered, tasks) merge inputs a quarter as
+///   long (1 M items in total instead of the default 4 M); aiter, StreamMap
+///   and the oracle merge all of them.
+/// - *sparse*: at N = 65536 every entry consumes half of the schedule
+///   (each item costs ~1 µs there, mostly cache misses shared by every
+///   entry); peers that poll every input per item (StreamMap) or scan every
+///   input's readiness per item (futures-concurrency) would take minutes per
+///   sample at large N, so they consume a much shorter prefix of the same
+///   schedule, and the id says `(capped)`.
 fn cap(imp: Impl, case: Case, n: usize, items: usize) -> usize {
-    let capped = match (imp, case, n) {
-        (Impl::StreamMap, Case::Sparse, 1024) => 100_000,
-        (Impl::StreamMap, Case::Sparse, 65_536) => 2_000,
-        (Impl::FcMerge, Case::Sparse, 1024) => 200_000,
-        (Impl::FcMerge, Case::Sparse, 65_536) => 5_000,
+    let capped = match (case, imp, n) {
+        (Case::Ready, Impl::Aiter | Impl::StreamMap | Impl::Oracle, _) => items,
+        (Case::Ready, _, _) => items / 4,
+        (Case::Sparse, Impl::StreamMap, 1024) => 50_000,
+        (Case::Sparse, Impl::StreamMap, 65_536) => 1_000,
+        (Case::Sparse, Impl::FcMerge, 1024) => 100_000,
+        (Case::Sparse, Impl::FcMerge, 65_536) => 2_500,
+        (Case::Sparse, _, 65_536) => items / 2,
         _ => items,
     };
     capped.min(items)
@@ -462,7 +479,8 @@ fn run_once(
 ) -> (Duration, usize) {
     match case {
         Case::Ready => {
-            let (inputs, items) = ready_inputs(n, total);
+            // A capped entry merges shorter inputs (and still drains them).
+            let (inputs, items) = ready_inputs(n, cap(imp, case, n, total));
             let t = run_on(rt, tokio, |spawn| ready(imp, inputs, items, spawn));
             (t, items)
         }
@@ -487,15 +505,15 @@ fn bench_case(c: &mut Criterion, case: Case) {
         Case::Ready => ("merge ready", env_items("MERGE_BENCH_ITEMS", 4_000_000)),
         Case::Sparse => (
             "merge sparse",
-            env_items("MERGE_BENCH_SPARSE_ITEMS", 1_000_000),
+            env_items("MERGE_BENCH_SPARSE_ITEMS", 500_000),
         ),
     };
     let tokio = tokio_rt();
     let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(200));
+    group.measurement_time(Duration::from_secs(1));
     for n in SIZES {
         let sched = if case == Case::Sparse {
             schedule(n, total)
@@ -504,11 +522,14 @@ fn bench_case(c: &mut Criterion, case: Case) {
         };
         for rt in RUNTIMES {
             for imp in IMPLS {
-                let items = match case {
-                    Case::Ready => total / n * n,
-                    Case::Sparse => cap(imp, case, n, sched.len()),
+                let (all, items) = match case {
+                    Case::Ready => (total, cap(imp, case, n, total) / n * n),
+                    Case::Sparse => (sched.len(), cap(imp, case, n, sched.len())),
                 };
-                let capped = if case == Case::Sparse && items < sched.len() {
+                let capped = if case == Case::Sparse
+                    && matches!(imp, Impl::StreamMap | Impl::FcMerge)
+                    && items < all
+                {
                     " (capped)"
                 } else {
                     ""
@@ -551,7 +572,7 @@ fn allocation_table() {
         (
             Case::Sparse,
             "sparse",
-            env_items("MERGE_BENCH_SPARSE_ITEMS", 1_000_000),
+            env_items("MERGE_BENCH_SPARSE_ITEMS", 500_000),
         ),
     ] {
         let scheds: Vec<Vec<u32>> = SIZES
