@@ -239,3 +239,47 @@ fn write_json(out: &mut impl Write, keys: &[String], values: &[Value]) -> io::Re
     }
     out.write_all(b"}\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Vec<Value> {
+        vec![
+            Value::Integer(-7),
+            Value::Real(1.0),
+            Value::Null,
+            Value::Text("a\tb\nc\\d \"q\"".to_owned()),
+            Value::Blob(vec![0x00, 0xAB]),
+        ]
+    }
+
+    #[test]
+    fn tsv_keeps_one_row_per_line() {
+        let mut out = Vec::new();
+        write_tsv(&mut out, &row()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "-7\t1.0\t\ta\\tb\\nc\\\\d \"q\"\tX'00AB'\n"
+        );
+    }
+
+    #[test]
+    fn json_rows_parse_with_keys_in_column_order() {
+        let keys: Vec<String> = ["i", "r", "n", "t", "b"]
+            .iter()
+            .map(|k| serde_json::to_string(k).unwrap())
+            .collect();
+        let mut out = Vec::new();
+        write_json(&mut out, &keys, &row()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("{\"i\":-7,\"r\":1.0,\"n\":null,"),
+            "{text}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["t"], "a\tb\nc\\d \"q\"");
+        assert_eq!(parsed["b"], "00AB");
+        assert!(parsed["n"].is_null());
+    }
+}
