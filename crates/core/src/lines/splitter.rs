@@ -450,68 +450,88 @@ impl<B: LineBuffer> LineSplitter<B> {
     /// [`LineTooLong`], once per long line; the next call goes on after it.
     #[inline]
     pub fn next_span(&mut self) -> Option<Result<Span, LineTooLong>> {
-        loop {
-            let found = memchr(b'\n', &self.buf.bytes()[self.scan..self.end]);
-            match (found, self.mode) {
-                (Some(i), Mode::Lines) => return Some(self.cut(self.scan + i)),
-                (Some(i), Mode::Skipping) => {
-                    let next = self.scan + i + 1;
-                    self.offset += (next - self.start) as u64;
-                    self.start = next;
-                    self.scan = next;
-                    self.mode = Mode::Lines;
+        if self.mode == Mode::Skipping {
+            return self.skip_long_line();
+        }
+        let bytes = self.buf.bytes();
+        match memchr(b'\n', &bytes[self.scan..self.end]) {
+            Some(i) => {
+                // The hot path, once per line: no branch but the `\r` test
+                // and the limit.
+                let nl = self.scan + i;
+                let start = self.start;
+                let crlf = nl > start && bytes[nl - 1] == b'\r';
+                let content_end = nl - usize::from(crlf);
+                if content_end - start > self.limit {
+                    return Some(Err(self.too_long_with_newline(nl)));
                 }
-                (None, Mode::Skipping) => {
-                    self.offset += (self.end - self.start) as u64;
-                    self.start = self.end;
-                    self.scan = self.end;
-                    return None;
-                }
-                (None, Mode::Lines) => {
-                    self.scan = self.end;
-                    return self.partial();
-                }
+                let span = Span {
+                    range: start..if self.keep_endings {
+                        nl + 1
+                    } else {
+                        content_end
+                    },
+                    ending: if crlf { Ending::CrLf } else { Ending::Lf },
+                    number: self.number,
+                    offset: self.offset,
+                };
+                self.number += 1;
+                self.offset += (nl + 1 - start) as u64;
+                self.start = nl + 1;
+                self.scan = nl + 1;
+                Some(Ok(span))
+            }
+            None => {
+                // Never search these bytes again, however long the line.
+                self.scan = self.end;
+                self.partial()
             }
         }
     }
 
-    /// Cuts the line ending at the newline at `nl`.
-    #[inline]
-    fn cut(&mut self, nl: usize) -> Result<Span, LineTooLong> {
-        let start = self.start;
-        let (content_end, ending) = if nl > start && self.buf.bytes()[nl - 1] == b'\r' {
-            (nl - 1, Ending::CrLf)
-        } else {
-            (nl, Ending::Lf)
+    /// Discards the rest of a too-long line up to its newline (if it is in
+    /// the buffer), then goes on with the next line.
+    #[cold]
+    #[inline(never)]
+    fn skip_long_line(&mut self) -> Option<Result<Span, LineTooLong>> {
+        match memchr(b'\n', &self.buf.bytes()[self.scan..self.end]) {
+            Some(i) => {
+                let next = self.scan + i + 1;
+                self.offset += (next - self.start) as u64;
+                self.start = next;
+                self.scan = next;
+                self.mode = Mode::Lines;
+                self.next_span()
+            }
+            None => {
+                self.offset += (self.end - self.start) as u64;
+                self.start = self.end;
+                self.scan = self.end;
+                None
+            }
+        }
+    }
+
+    /// A complete line (its newline at `nl`) longer than the limit: skips
+    /// it and describes it.
+    #[cold]
+    #[inline(never)]
+    fn too_long_with_newline(&mut self, nl: usize) -> LineTooLong {
+        let err = LineTooLong {
+            number: self.number,
+            offset: self.offset,
+            limit: self.limit,
         };
-        let number = self.number;
-        let offset = self.offset;
         self.number += 1;
-        self.offset += (nl + 1 - start) as u64;
+        self.offset += (nl + 1 - self.start) as u64;
         self.start = nl + 1;
         self.scan = nl + 1;
-        if content_end - start > self.limit {
-            return Err(LineTooLong {
-                number,
-                offset,
-                limit: self.limit,
-            });
-        }
-        let end = if self.keep_endings {
-            nl + 1
-        } else {
-            content_end
-        };
-        Ok(Span {
-            range: start..end,
-            ending,
-            number,
-            offset,
-        })
+        err
     }
 
     /// No newline in the buffer: the partial line is too long, the last
     /// line, or waits for more input.
+    #[inline(never)]
     fn partial(&mut self) -> Option<Result<Span, LineTooLong>> {
         let len = self.end - self.start;
         if len == 0 {
