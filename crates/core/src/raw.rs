@@ -10,14 +10,11 @@
 //! generator's body as its `Co`) and one [`Receiver`] (held by the stream).
 //! The state atomic says who may touch the item cell:
 //!
-//! | state     | item cell   | set by                                    |
-//! |-----------|-------------|-------------------------------------------|
-//! | `IDLE`    | empty*      | receiver, after each poll of the body     |
-//! | `RUNNING` | empty*      | receiver, before each poll of the body    |
-//! | `FULL`    | initialised | the sender, after writing the item        |
-//! | `CLOSED`  | empty*      | receiver, when dropped                    |
-//!
-//! (*) or an item leaked by misuse, see below.
+//! | state    | item cell   | set by                                          |
+//! |----------|-------------|-------------------------------------------------|
+//! | `EMPTY`  | empty       | receiver, after reading the item (and at start) |
+//! | `FULL`   | initialised | the sender, after writing the item              |
+//! | `CLOSED` | empty       | receiver, when dropped                          |
 //!
 //! - **One writer**: only [`Sender::send`] writes. `Sender` is `!Sync` and
 //!   not `Clone`, so `send` calls never run concurrently (they happen on one
@@ -26,19 +23,24 @@
 //!   may travel to other threads, but they only read the state.
 //! - **One reader**: only the `Receiver` (not `Clone`, every method takes
 //!   `&mut self`) reads the cell.
-//! - The writer writes the cell only after loading `RUNNING` (acquire) and
-//!   then stores `FULL` (release); the reader reads the cell only after
-//!   loading `FULL` (acquire) and then stores `IDLE` (release). Every store of
-//!   the reader is a release store, so a writer that sees `RUNNING` also sees
-//!   the end of any earlier read; a reader that sees `FULL` sees the whole
-//!   write. This is the classic single-producer single-consumer hand-over and
-//!   needs no read-modify-write instruction.
+//! - The writer writes the cell only after loading `EMPTY` (acquire) and then
+//!   stores `FULL` (release); the reader reads the cell only after loading
+//!   `FULL` (acquire) and then stores `EMPTY` (release). So a writer that sees
+//!   `EMPTY` also sees the end of the read before it, and a reader that sees
+//!   `FULL` sees the whole write. This is the classic single-producer
+//!   single-consumer hand-over and needs no read-modify-write instruction on
+//!   the per-item path.
 //!
-//! Misuse (a `Co` moved to another thread and used while the stream is being
-//! polled there) can make the reader's `RUNNING`/`IDLE` store overwrite a
-//! `FULL`: the item is then never read and the next write overwrites it
-//! without dropping it — a leak, never a data race, since both sides still
-//! touch the cell only after the loads above.
+//! There is no "the stream is polling the body" state: storing one before and
+//! after every poll of the body cost a quarter of the per-item time (see the
+//! generators benchmark). A `Co` used outside its generator's poll is caught
+//! on the rare path instead: the stream finds `FULL` *before* polling the body
+//! ([`Receiver::holds_stale_item`]).
+//!
+//! Misuse cannot break the protocol, nor leak: no store overwrites `FULL`
+//! except the receiver's `CLOSED`, a swap that drops the item it finds; a
+//! writer on another thread racing with it may store `FULL` over `CLOSED`,
+//! and that item is then dropped with the slot ([`Slot`]'s `Drop`).
 #![cfg(feature = "alloc")]
 
 use alloc::sync::Arc;
@@ -48,19 +50,16 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-const IDLE: u8 = 0;
-const RUNNING: u8 = 1;
-const FULL: u8 = 2;
-const CLOSED: u8 = 3;
+const EMPTY: u8 = 0;
+const FULL: u8 = 1;
+const CLOSED: u8 = 2;
 
 /// What a sender found when it tried to hand over an item, or checked
 /// whether its item was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SlotState {
-    /// The receiver is not polling the body right now.
-    Idle,
-    /// The receiver is polling the body and the slot is empty.
-    Running,
+    /// The slot is empty: the sender may write.
+    Empty,
     /// An item waits in the slot for the receiver.
     Full,
     /// The receiver is gone.
@@ -70,8 +69,7 @@ pub(crate) enum SlotState {
 impl SlotState {
     fn from_u8(state: u8) -> Self {
         match state {
-            IDLE => Self::Idle,
-            RUNNING => Self::Running,
+            EMPTY => Self::Empty,
             FULL => Self::Full,
             _ => Self::Closed,
         }
@@ -88,7 +86,7 @@ struct Slot<T> {
 
 // SAFETY: the only non-`Sync` field is `item`. It is accessed by at most one
 // writer (the one `Sender`) and one reader (the `Receiver`), never at
-// the same time: the writer only after loading `RUNNING`, the reader only after
+// the same time: the writer only after loading `EMPTY`, the reader only after
 // loading `FULL`, with acquire/release ordering between them (module docs).
 // Items move between threads through it, hence `T: Send`.
 unsafe impl<T: Send> Sync for Slot<T> {}
@@ -106,7 +104,7 @@ impl<T> Drop for Slot<T> {
 /// Creates the connected pair, with one allocation.
 pub(crate) fn slot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
-        state: AtomicU8::new(IDLE),
+        state: AtomicU8::new(EMPTY),
         item: UnsafeCell::new(MaybeUninit::uninit()),
     });
     (
@@ -126,19 +124,19 @@ pub(crate) struct Sender<T> {
 }
 
 impl<T> Sender<T> {
-    /// Moves `item` into the slot if the receiver is polling the body and the
-    /// slot is empty; otherwise gives it back with the state found.
+    /// Moves `item` into the slot if it is empty; otherwise gives it back
+    /// with the state found.
     #[inline]
     pub(crate) fn send(&self, item: T) -> Result<(), (T, SlotState)> {
         let state = self.slot.state.load(Ordering::Acquire);
-        if state != RUNNING {
+        if state != EMPTY {
             return Err((item, SlotState::from_u8(state)));
         }
         // SAFETY: this is the only writer (`Sender` is `!Sync` and not
         // `Clone`, so no other `send` runs now; module docs). It loaded
-        // `RUNNING` with acquire ordering, so the reader is not reading the
-        // cell and any earlier read happened before. An item a misuse left
-        // there is overwritten without drop (a leak).
+        // `EMPTY` with acquire ordering: the reader stored it (release) after
+        // its last read of the cell, or it is the initial state, and the
+        // reader reads again only after loading the `FULL` stored below.
         unsafe { (*self.slot.item.get()).write(item) };
         self.slot.state.store(FULL, Ordering::Release);
         Ok(())
@@ -164,13 +162,15 @@ pub(crate) struct Waiter<'a, T> {
 }
 
 impl<T> Waiter<'_, T> {
-    /// Whether the item sent earlier was taken: `Ok(true)` when the receiver
-    /// is polling the body again with the slot empty, `Ok(false)` while the
-    /// item still waits, and otherwise the state found.
+    /// Whether the item sent earlier was taken: `Ok(true)` once the slot is
+    /// empty again, `Ok(false)` while the item still waits, and `Err` when
+    /// the receiver is gone.
     #[inline]
     pub(crate) fn taken(&self) -> Result<bool, SlotState> {
-        match self.slot.state.load(Ordering::Acquire) {
-            RUNNING => Ok(true),
+        // Relaxed: the answer only decides `Ready`/`Pending`; no access to
+        // the cell depends on it.
+        match self.slot.state.load(Ordering::Relaxed) {
+            EMPTY => Ok(true),
             FULL => Ok(false),
             state => Err(SlotState::from_u8(state)),
         }
@@ -183,36 +183,42 @@ pub(crate) struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Opens the slot for one poll of the body.
+    /// Whether an item waits in the slot *before* a poll of the body: it was
+    /// handed over while the stream was not polling the body (a `Co` used
+    /// outside its generator's poll), or left by a body that panicked.
     #[inline]
-    pub(crate) fn begin(&mut self) {
-        self.slot.state.store(RUNNING, Ordering::Release);
+    pub(crate) fn holds_stale_item(&self) -> bool {
+        // Relaxed: only decides whether to panic; the cell is not touched.
+        self.slot.state.load(Ordering::Relaxed) == FULL
     }
 
-    /// Closes the slot after a poll of the body and returns the item the body
-    /// handed over during it, if any.
+    /// Takes the item handed over since the last call, if any: called after
+    /// each poll of the body.
     #[inline]
-    pub(crate) fn end(&mut self) -> Option<T> {
-        let item = if self.slot.state.load(Ordering::Acquire) == FULL {
-            // SAFETY: `FULL` was stored (release) by the only writer after it
-            // initialised the cell, and we loaded it with acquire ordering.
-            // The writer does not touch the cell again until it sees a store
-            // of ours that follows this read (module docs).
-            Some(unsafe { (*self.slot.item.get()).assume_init_read() })
-        } else {
-            None
-        };
-        self.slot.state.store(IDLE, Ordering::Release);
-        item
+    pub(crate) fn take(&mut self) -> Option<T> {
+        if self.slot.state.load(Ordering::Acquire) != FULL {
+            return None;
+        }
+        // SAFETY: `FULL` was stored (release) by the only writer after it
+        // initialised the cell, and we loaded it with acquire ordering. The
+        // writer does not touch the cell again until it loads the `EMPTY`
+        // stored below, after this read (module docs).
+        let item = unsafe { (*self.slot.item.get()).assume_init_read() };
+        self.slot.state.store(EMPTY, Ordering::Release);
+        Some(item)
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // An item still waiting (only after a panic in the body, or misuse)
-        // is dropped here, then the sender learns the receiver is gone.
-        drop(self.end());
-        self.slot.state.store(CLOSED, Ordering::Release);
+        // The sender learns the receiver is gone; an item still waiting
+        // (after a panic in the body, or misuse) is dropped here.
+        if self.slot.state.swap(CLOSED, Ordering::AcqRel) == FULL {
+            // SAFETY: we loaded `FULL` (acquire) and stored `CLOSED`: the
+            // writer initialised the cell and writes again only after
+            // loading `EMPTY`, which is never stored after `CLOSED`.
+            unsafe { (*self.slot.item.get()).assume_init_drop() }
+        }
     }
 }
 

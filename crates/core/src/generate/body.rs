@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::co::Co;
+use super::co::{self, Co};
 use crate::raw::{self, Receiver};
 
 pin_project! {
@@ -57,11 +57,13 @@ where
         // The hot path, one item per call, inlined into the stream's
         // `poll_next`; everything else is in the cold fns below.
         if let BodyProj::Running { fut, rx } = self.as_mut().project() {
-            rx.begin();
+            if rx.holds_stale_item() {
+                co::used_outside();
+            }
             if let Poll::Ready(output) = fut.poll(cx) {
                 return self.returned(output, item, last);
             }
-            return match rx.end() {
+            return match rx.take() {
                 Some(x) => Poll::Ready(Some(item(x))),
                 None => Poll::Pending,
             };
@@ -80,7 +82,7 @@ where
         last: fn(Fut::Output) -> Option<R>,
     ) -> Poll<Option<R>> {
         let yielded = match self.as_mut().project() {
-            BodyProj::Running { rx, .. } => rx.end(),
+            BodyProj::Running { rx, .. } => rx.take(),
             _ => None,
         };
         match yielded {

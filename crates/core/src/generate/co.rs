@@ -10,10 +10,10 @@ use crate::raw::{Sender, SlotState, Waiter};
 /// Panic message when an item is yielded before the previous one was taken.
 pub(crate) const NOT_TAKEN: &str = "aiter: `Co::yield_` called while the previous item is still \
      waiting to be taken; await each `yield_` future before calling `yield_` again";
-/// Panic message when `yield_` is used while the generator is not polling the
-/// body (the `Co` was moved out of the body).
-pub(crate) const OUTSIDE: &str = "aiter: `Co::yield_` used outside its generator's poll; the \
-     `Co` must stay inside the generator's body";
+/// Panic message of the stream when it finds an item handed over while it was
+/// not polling the body (a `Co` moved out of the body and used elsewhere).
+pub(crate) const OUTSIDE: &str = "aiter: `Co::yield_` used outside its generator's poll (the \
+     generator found an item it did not ask for); the `Co` must stay inside the generator's body";
 /// Panic message when `yield_` is used after the generator was dropped or
 /// finished (the `Co` was moved out of the body).
 pub(crate) const CLOSED: &str = "aiter: `Co::yield_` used after its generator was dropped or \
@@ -34,12 +34,17 @@ pub(crate) const CLOSED: &str = "aiter: `Co::yield_` used after its generator wa
 ///   calls without awaiting the first, or a `yield_` future dropped unawaited)
 ///   panics with "`Co::yield_` called while the previous item is still waiting
 ///   to be taken";
-/// - using `yield_` anywhere but inside the generator's own poll (after moving
-///   the `Co` into another task, say) panics with "`Co::yield_` used outside
-///   its generator's poll", or, once the generator was dropped or finished,
-///   "`Co::yield_` used after its generator was dropped or finished". (If that
-///   other task runs on another thread at the very moment the generator is
-///   being polled, the item may be delivered or lost instead; either way
+/// - once the generator was dropped or finished, `yield_` (and polling a
+///   `yield_` future) panics with "`Co::yield_` used after its generator was
+///   dropped or finished";
+/// - an item yielded anywhere but inside the generator's own poll (after
+///   moving the `Co` into another task, say) makes the generator's next
+///   `poll_next` panic with "`Co::yield_` used outside its generator's poll".
+///   The check is made there, not in `yield_`, because checking in `yield_`
+///   would need two extra stores per item (the generator would have to mark
+///   each poll of the body), which cost about a quarter of the per-item time.
+///   (If that other task runs on another thread at the very moment the
+///   generator is being polled, the item may be delivered instead; either way
 ///   nothing unsound happens.)
 pub struct Co<T> {
     tx: Sender<T>,
@@ -61,7 +66,7 @@ impl<T> Co<T> {
     ///
     /// # Panics
     /// If the previous item was not taken yet (await each `yield_` before the
-    /// next), and when used outside the generator's poll: see [`Co`].
+    /// next), and after the generator was dropped or finished: see [`Co`].
     ///
     /// # Cancel safety
     /// The item belongs to the stream once `yield_` returns; dropping the
@@ -100,11 +105,12 @@ impl<T> Future for Yield<'_, T> {
 
     /// `Pending` while the item waits in the slot (the generator's `poll_next`
     /// returns it right after this poll, and its next call polls this future
-    /// again, so no waker is registered); `Ready(())` once the stream was
-    /// polled again and took it.
+    /// again, so no waker is registered); `Ready(())` once the stream took it
+    /// (which it does at the end of the poll that returns it, so inside the
+    /// body this future is next polled when the consumer asks for more).
     ///
     /// # Panics
-    /// When polled outside the generator's poll: see [`Co`].
+    /// When the generator was dropped or finished: see [`Co`].
     #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         match self.waiter.taken() {
@@ -120,10 +126,17 @@ impl<T> Future for Yield<'_, T> {
 #[track_caller]
 fn misuse(state: SlotState) -> ! {
     match state {
-        SlotState::Idle => panic!("{}", OUTSIDE),
         SlotState::Closed => panic!("{}", CLOSED),
-        SlotState::Full | SlotState::Running => panic!("{}", NOT_TAKEN),
+        SlotState::Full | SlotState::Empty => panic!("{}", NOT_TAKEN),
     }
+}
+
+/// The stream's panic when it finds an item it did not ask for.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(super) fn used_outside() -> ! {
+    panic!("{}", OUTSIDE)
 }
 
 impl<T> fmt::Debug for Yield<'_, T> {
