@@ -10,7 +10,7 @@
 //!   inputs are ready whenever the merge is polled: merges that poll or scan
 //!   every input per item pay for N.
 //!
-//! N is 2, 64 and 1024 (2 and 1024 with `--quick`). Timing covers consuming
+//! N is 2, 64 and 1024 (2 and 256 with `--quick`). Timing covers consuming
 //! the items only (inputs and merge are built before the clock starts);
 //! every run checks the number of items and their sum (the check).
 
@@ -85,7 +85,7 @@ impl Workload for MergeStreams {
 
     fn cases(&self, config: &Config) -> Result<Vec<Case>, BenchError> {
         let sizes: &[usize] = if config.quick {
-            &[2, 1024]
+            &[2, 256]
         } else {
             &[2, 64, 1024]
         };
