@@ -448,7 +448,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     ///
     /// # Errors
     /// [`LineTooLong`], once per long line; the next call goes on after it.
-    #[inline]
+    #[inline(always)]
     pub fn next_span(&mut self) -> Option<Result<Span, LineTooLong>> {
         if self.mode == Mode::Skipping {
             return self.skip_long_line();
@@ -584,6 +584,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     ///
     /// # Errors
     /// [`LineTooLong`], once per long line; the next call goes on after it.
+    #[inline(always)]
     pub fn next_line(&mut self) -> Option<Result<Line<'_>, LineTooLong>> {
         match self.next_span()? {
             Ok(span) => Some(Ok(self.line(&span))),
