@@ -240,7 +240,7 @@ impl<S: Stream, T> Slots<S, T> {
     /// Loads `run` with the ready slots of the first non-empty word at or
     /// after the cursor (wrapping to 0), moving the cursor there; `false`
     /// if nothing is ready.
-    #[cold]
+    #[inline]
     fn refill_run(&mut self) -> bool {
         // Past the last slot: wrap at once (the common case for few inputs).
         let at = if self.cursor >= self.slots.len() {
@@ -254,6 +254,13 @@ impl<S: Stream, T> Slots<S, T> {
             self.run = here;
             return true;
         }
+        self.search_run(at)
+    }
+
+    /// [`Slots::refill_run`] when the cursor's word has nothing ready: a
+    /// search of the ready set from `at`, wrapping to 0.
+    #[cold]
+    fn search_run(&mut self, at: usize) -> bool {
         let Some(index) = self.ready.next_cyclic(at) else {
             return false;
         };
