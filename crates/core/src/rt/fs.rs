@@ -234,6 +234,45 @@ fn read_at_blocking(file: &std::fs::File, offset: u64, buf: &mut [u8]) -> io::Re
     }
 }
 
+/// Fills `buf` from byte `offset` of `file` (fewer bytes only at the end of
+/// the file) and runs `scan` over the bytes read, on the same blocking-pool
+/// thread, while they are still in that core's cache.
+///
+/// For whole-file passes that need no line handed out (counting lines,
+/// checksums): the data is touched once, by one core, right after the
+/// kernel copied it, and several such jobs at different offsets can run at
+/// once on the pool. Resolves to `scan`'s result and the buffer.
+///
+/// # Errors
+/// A [`FsError`] naming the path and the offset of the failed read.
+pub fn read_and_scan<R, F, T>(
+    rt: &R,
+    file: &File,
+    offset: u64,
+    mut buf: Vec<u8>,
+    scan: F,
+) -> R::Task<(Result<T, FsError>, Vec<u8>)>
+where
+    R: Blocking + ?Sized,
+    F: FnOnce(&[u8]) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let file = file.clone();
+    rt.unblock(move || {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let at = offset + filled as u64;
+            match read_at_blocking(&file.file, at, &mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => return (Err(FsError::new(file.path.clone(), Some(at), e)), buf),
+            }
+        }
+        let result = scan(&buf[..filled]);
+        (Ok(result), buf)
+    })
+}
+
 impl<B: Blocking + ?Sized> Fs for B {
     type Open = B::Task<Result<File, FsError>>;
     type Read = B::Task<(Result<usize, FsError>, Vec<u8>)>;
@@ -325,6 +364,20 @@ mod tests {
         );
         let (err, _) = block_on(Inline.read_at(&file, 0, alloc::vec![0; 4], 4));
         assert_eq!(err.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
+    fn read_and_scan_fills_the_buffer_then_scans_it() {
+        let path = temp_path("scan");
+        std::fs::write(&path, b"a\nbb\nccc\n").unwrap();
+        let file = block_on(Inline.open(path)).unwrap();
+        let count = |b: &[u8]| (b.len(), b.iter().filter(|&&c| c == b'\n').count());
+        let (got, buf) = block_on(read_and_scan(&Inline, &file, 2, alloc::vec![0; 4], count));
+        assert_eq!(got.unwrap(), (4, 1));
+        assert_eq!(&buf, b"bb\nc");
+        let (got, _) = block_on(read_and_scan(&Inline, &file, 8, alloc::vec![0; 4], count));
+        assert_eq!(got.unwrap(), (1, 1), "short only at the end of the file");
     }
 
     #[test]
