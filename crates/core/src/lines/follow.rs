@@ -322,7 +322,13 @@ impl<R: Fs + Timer> Stream for Follow<R> {
                 OpProj::Read => {
                     let file = this.file.as_ref().expect("open before reading");
                     let mut buf = core::mem::take(this.spare);
-                    buf.resize(HEADROOM + *this.chunk, 0);
+                    let len = HEADROOM + *this.chunk;
+                    if buf.len() < len {
+                        // Fresh and zeroed: no copy, no fill loop.
+                        buf = alloc::vec![0; len];
+                    } else {
+                        buf.truncate(len);
+                    }
                     let read = this.rt.read_at(file, *this.offset, buf, HEADROOM);
                     this.op.set(Op::Reading { read });
                 }

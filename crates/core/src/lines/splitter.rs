@@ -855,7 +855,9 @@ pub(crate) mod tests {
             1 => (0usize..40).prop_map(|n| alloc::vec![b'x'; n]),
             1 => Just(b"\r\n".to_vec()),
         ];
-        prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+        // Miri interprets every byte: shorter inputs there.
+        let pieces = if cfg!(miri) { 10 } else { 24 };
+        prop::collection::vec(piece, 0..pieces).prop_map(|v| v.concat())
     }
 
     proptest! {
