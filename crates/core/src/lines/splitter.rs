@@ -255,8 +255,9 @@ pub struct LineSplitter<B> {
     scan: usize,
     /// End of the filled part.
     end: usize,
-    /// Input offset of `buf[start]`.
-    offset: u64,
+    /// Input offset of `buf[0]` (wrapping): `buf[i]` is at input offset
+    /// `origin + i`, so handing out a line needs no offset bookkeeping.
+    origin: u64,
     /// Number of the next line.
     number: u64,
     /// Maximum content length; `usize::MAX` for none.
@@ -284,7 +285,7 @@ impl<B: LineBuffer> LineSplitter<B> {
             start: 0,
             scan: 0,
             end: 0,
-            offset: 0,
+            origin: 0,
             number: 1,
             limit: usize::MAX,
             keep_endings: false,
@@ -322,7 +323,13 @@ impl<B: LineBuffer> LineSplitter<B> {
 
     /// Input offset of the first byte not yet handed out or skipped.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.input_offset(self.start)
+    }
+
+    /// Input offset of `buf[i]`.
+    #[inline(always)]
+    fn input_offset(&self, i: usize) -> u64 {
+        self.origin.wrapping_add(i as u64)
     }
 
     /// Bytes buffered but not yet handed out (the partial line, or lines
@@ -349,7 +356,7 @@ impl<B: LineBuffer> LineSplitter<B> {
         self.start = 0;
         self.scan = 0;
         self.end = 0;
-        self.offset = 0;
+        self.origin = 0;
         self.number = 1;
         self.mode = Mode::Lines;
         self.eof = false;
@@ -422,6 +429,7 @@ impl<B: LineBuffer> LineSplitter<B> {
             chunk.bytes_mut()[to..data.start]
                 .copy_from_slice(&self.buf.bytes()[self.start..self.end]);
             let scanned = self.scan - self.start;
+            self.origin = self.offset().wrapping_sub(to as u64);
             self.start = to;
             self.scan = to + scanned;
             self.end = data.end;
@@ -437,6 +445,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     fn compact(&mut self) {
         if self.start > 0 {
             self.buf.bytes_mut().copy_within(self.start..self.end, 0);
+            self.origin = self.offset();
             self.scan -= self.start;
             self.end -= self.start;
             self.start = 0;
@@ -473,10 +482,9 @@ impl<B: LineBuffer> LineSplitter<B> {
                     },
                     ending: if crlf { Ending::CrLf } else { Ending::Lf },
                     number: self.number,
-                    offset: self.offset,
+                    offset: self.input_offset(start),
                 };
                 self.number += 1;
-                self.offset += (nl + 1 - start) as u64;
                 self.start = nl + 1;
                 self.scan = nl + 1;
                 Some(Ok(span))
@@ -497,14 +505,12 @@ impl<B: LineBuffer> LineSplitter<B> {
         match memchr(b'\n', &self.buf.bytes()[self.scan..self.end]) {
             Some(i) => {
                 let next = self.scan + i + 1;
-                self.offset += (next - self.start) as u64;
                 self.start = next;
                 self.scan = next;
                 self.mode = Mode::Lines;
                 self.next_span()
             }
             None => {
-                self.offset += (self.end - self.start) as u64;
                 self.start = self.end;
                 self.scan = self.end;
                 None
@@ -519,11 +525,10 @@ impl<B: LineBuffer> LineSplitter<B> {
     fn too_long_with_newline(&mut self, nl: usize) -> LineTooLong {
         let err = LineTooLong {
             number: self.number,
-            offset: self.offset,
+            offset: self.offset(),
             limit: self.limit,
         };
         self.number += 1;
-        self.offset += (nl + 1 - self.start) as u64;
         self.start = nl + 1;
         self.scan = nl + 1;
         err
@@ -543,11 +548,10 @@ impl<B: LineBuffer> LineSplitter<B> {
         if content > self.limit {
             let err = LineTooLong {
                 number: self.number,
-                offset: self.offset,
+                offset: self.offset(),
                 limit: self.limit,
             };
             self.number += 1;
-            self.offset += len as u64;
             self.start = self.end;
             self.scan = self.end;
             self.mode = Mode::Skipping;
@@ -560,10 +564,9 @@ impl<B: LineBuffer> LineSplitter<B> {
             range: self.start..self.end,
             ending: Ending::None,
             number: self.number,
-            offset: self.offset,
+            offset: self.offset(),
         };
         self.number += 1;
-        self.offset += len as u64;
         self.start = self.end;
         Some(Ok(span))
     }
@@ -603,7 +606,7 @@ impl<B> fmt::Debug for LineSplitter<B> {
         f.debug_struct("LineSplitter")
             .field("buffered", &(self.end - self.start))
             .field("next_number", &self.number)
-            .field("offset", &self.offset)
+            .field("offset", &self.origin.wrapping_add(self.start as u64))
             .field("skipping", &(self.mode == Mode::Skipping))
             .field("finished", &self.eof)
             .finish_non_exhaustive()
