@@ -9,8 +9,9 @@
 //!   are ready when the merge is polled; `MERGE_BENCH_SPARSE_ITEMS` items
 //!   (default 500,000).
 //!
-//! Slow entries consume fewer items so that the whole run takes about six
-//! minutes (see [`cap`]): ready-case peers at ~50-100 ns/item, every entry of
+//! Slow entries consume fewer items so that the whole run stays under ten
+//! minutes (583 s measured on the shared 2-core box at load average ~7, where
+//! the previous settings took ~17 min; see [`cap`]): ready-case peers at ~50-100 ns/item, every entry of
 //! the sparse case at N = 65536, and (much fewer) the peers that scan all N
 //! inputs per item at large N, whose ids then say `(capped)`. Criterion takes
 //! 10 samples per entry after a 0.2 s warm-up, over at least 1 s.
