@@ -47,7 +47,7 @@ use core::time::Duration;
 mod fs;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use self::fs::{read_and_scan, File, FileId, FileMeta, Fs, FsError};
+pub use self::fs::{scan_at, File, FileId, FileMeta, Fs, FsError, Scanned};
 
 /// A runtime's timer: sleeps and a monotonic clock.
 ///

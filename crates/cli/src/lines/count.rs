@@ -1,21 +1,28 @@
 //! `aiter lines --count`: lines per file, like `wc -l`.
 //!
 //! Counting needs no line boundaries handed out one by one, so it skips the
-//! line reader's per-line work: it reads the input through the same aiter
-//! [`Source`] the reader uses ([`FileSource`] on the runtime's `Fs`, or
-//! [`Stdin`]), keeps one read in flight while it counts the previous chunk
-//! with `memchr` (no UTF-8 check, no copy), and counts exactly the lines
+//! line reader's per-line work and counts exactly the lines
 //! [`LineReader`](aiter::lines::LineReader) would yield (a last line without
 //! `\n` counts), checking each line against the maximum length. Every input
-//! is counted at once. Taking each line from `LineReader::next_line`
-//! costs about 50 ns per line on top (measured: 2.4 M lines of a 256 MiB
-//! file), so this path is the faster one.
+//! is counted at once.
+//!
+//! A file is counted by [`scan_at`] jobs on the runtime's blocking pool:
+//! each job reads 8 MiB through a 128 KiB buffer and feeds every piece to
+//! the line tally on the same thread, while the bytes are still in that
+//! core's cache (the way `wc -l` works, one pool hop per 8 MiB). Scanning on
+//! the async thread instead — reads on one core, `memchr` on another —
+//! measured 2.6–2.9× `wc -l`, nearly all of it in cache misses. Stdin, which
+//! has no offsets, goes through the reader's [`Source`] ([`Stdin`]) with
+//! one read in flight.
 
 use std::future::poll_fn;
 use std::io::{self, Write};
 use std::pin::Pin;
 
-use aiter::lines::{FileSource, Source, Stdin};
+use std::path::Path;
+
+use aiter::lines::{Source, Stdin};
+use aiter::rt::scan_at;
 use futures::future::{join_all, Either};
 
 use super::input::is_stdin;
@@ -47,14 +54,106 @@ pub async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted
         .iter()
         .zip(&settings.names)
         .map(|(path, name)| {
-            let source = if is_stdin(path) {
-                Either::Left(Stdin::new(rt))
+            if is_stdin(path) {
+                let source: Either<Stdin<R>, Stdin<R>> = Either::Left(Stdin::new(rt));
+                Either::Left(count(source, name, settings.max_line_length, COUNT_CHUNK))
             } else {
-                Either::Right(FileSource::new(rt, path.as_path()))
-            };
-            count(source, name, settings.max_line_length, COUNT_CHUNK)
+                Either::Right(count_file(rt, path, name, settings.max_line_length))
+            }
         });
     join_all(counts).await
+}
+
+/// Bytes of a file one [`scan_at`] job counts (a pool hop per this many;
+/// also how much work a cancelled count may still do).
+const SCAN_JOB: u64 = 8 << 20;
+
+/// Bytes per read inside a job: small enough to stay in the core's cache
+/// between the kernel's copy and the scan.
+const SCAN_BUFFER: usize = 128 << 10;
+
+/// A [`Tally`] with the too-long lines it found, moved into each job.
+#[derive(Debug)]
+struct FileTally {
+    tally: Tally,
+    too_long: Vec<(u64, u64)>,
+}
+
+/// Counts the lines of the file at `path` (named `name` in errors) in
+/// [`scan_at`] jobs of [`SCAN_JOB`] bytes, one after another.
+async fn count_file<R: CliRuntime>(rt: R, path: &Path, name: &str, limit: usize) -> Counted {
+    let mut counted = Counted {
+        opened: true,
+        ..Counted::default()
+    };
+    let file = match rt.open(path.to_path_buf()).await {
+        Ok(file) => file,
+        Err(e) => {
+            counted.opened = false;
+            counted.errors.push(format!(
+                "{name}: {} (line 1, byte offset 0)",
+                io_what(e.io_error())
+            ));
+            return counted;
+        }
+    };
+    let mut state = FileTally {
+        tally: Tally::new(limit),
+        too_long: Vec::new(),
+    };
+    let mut buf = vec![0u8; SCAN_BUFFER];
+    let mut offset = 0u64;
+    let feed = |state: &mut FileTally, bytes: &[u8]| {
+        let FileTally { tally, too_long } = state;
+        tally.feed(bytes, |line, at| too_long.push((line, at)));
+    };
+    loop {
+        let (result, back, back_state) =
+            scan_at(&rt, &file, offset, SCAN_JOB, buf, state, feed).await;
+        (buf, state) = (back, back_state);
+        match result {
+            Ok(n) => {
+                offset += n;
+                if n < SCAN_JOB {
+                    break;
+                }
+            }
+            Err(e) => {
+                counted
+                    .errors
+                    .extend(too_long_messages(name, limit, &state.too_long));
+                counted.errors.push(format!(
+                    "{name}: {} (line {}, byte offset {})",
+                    io_what(e.io_error()),
+                    state.tally.lines + 1,
+                    state.tally.offset
+                ));
+                counted.lines = state.tally.lines;
+                return counted;
+            }
+        }
+    }
+    let FileTally {
+        mut tally,
+        mut too_long,
+    } = state;
+    tally.finish(|line, at| too_long.push((line, at)));
+    counted
+        .errors
+        .extend(too_long_messages(name, limit, &too_long));
+    counted.lines = tally.lines;
+    counted
+}
+
+/// The messages for lines over `limit`, given as (line, offset).
+fn too_long_messages<'a>(
+    name: &'a str,
+    limit: usize,
+    lines: &'a [(u64, u64)],
+) -> impl Iterator<Item = String> + 'a {
+    lines.iter().map(move |(number, offset)| {
+        format!("{name}: line longer than {limit} bytes (line {number}, byte offset {offset})")
+    })
 }
 
 /// Starts a read of `source` into `buf`.
@@ -175,6 +274,28 @@ impl Tally {
     /// Counts the lines ending in `bytes`; calls `too_long(line, offset)`
     /// for each line over the limit.
     fn feed(&mut self, bytes: &[u8], mut too_long: impl FnMut(u64, u64)) {
+        if bytes.len() <= self.limit {
+            // Every line that ends after the first `\n` here is shorter than
+            // `bytes`, so within the limit: count those with `memchr`'s
+            // vectorised count, without visiting each line.
+            if let Some(first) = memchr::memchr(b'\n', bytes) {
+                self.feed_lines(&bytes[..=first], &mut too_long);
+                let rest = &bytes[first + 1..];
+                self.lines += memchr::memchr_iter(b'\n', rest).count() as u64;
+                if let Some(last) = memchr::memrchr(b'\n', rest) {
+                    // `feed_lines` moved `offset` to the start of `rest`.
+                    self.line_start = self.offset + last as u64 + 1;
+                }
+                self.after_cr = bytes.last() == Some(&b'\r');
+                self.offset += rest.len() as u64;
+                return;
+            }
+        }
+        self.feed_lines(bytes, too_long);
+    }
+
+    /// [`feed`](Self::feed), one line at a time.
+    fn feed_lines(&mut self, bytes: &[u8], mut too_long: impl FnMut(u64, u64)) {
         for at in memchr::memchr_iter(b'\n', bytes) {
             let cr = if at > 0 {
                 bytes[at - 1] == b'\r'
@@ -330,6 +451,40 @@ mod tests {
                 assert_eq!(counted.errors, expected, "{data:?} chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn scan_jobs_count_what_the_line_reader_yields() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: [&[u8]; 6] = [
+            b"",
+            b"a\r\nb\r\n",
+            b"\n\n\nxyz",
+            b"12345\n123456\n1234\r\n12345\r\n123456\r\n",
+            b"ok\n1234567890\r\nok\n\r\n",
+            b"\r\n\r\r\n12345\r",
+        ];
+        for (i, data) in inputs.into_iter().enumerate() {
+            let path = dir.path().join(format!("{i}"));
+            std::fs::write(&path, data).unwrap();
+            let (lines, long) = reference(data, 5);
+            let counted = futures::executor::block_on(count_file(aiter::smol::Smol, &path, "x", 5));
+            assert!(counted.opened);
+            assert_eq!(counted.lines, lines, "{data:?}");
+            let expected: Vec<String> = too_long_messages("x", 5, &long).collect();
+            assert_eq!(counted.errors, expected, "{data:?}");
+        }
+        let missing = futures::executor::block_on(count_file(
+            aiter::smol::Smol,
+            &dir.path().join("nope"),
+            "nope",
+            5,
+        ));
+        assert!(!missing.opened);
+        assert_eq!(
+            missing.errors,
+            ["nope: no such file or directory (line 1, byte offset 0)"]
+        );
     }
 
     #[test]

@@ -234,42 +234,74 @@ fn read_at_blocking(file: &std::fs::File, offset: u64, buf: &mut [u8]) -> io::Re
     }
 }
 
-/// Fills `buf` from byte `offset` of `file` (fewer bytes only at the end of
-/// the file) and runs `scan` over the bytes read, on the same blocking-pool
-/// thread, while they are still in that core's cache.
+/// What a [`scan_at`] job gives back: the bytes scanned (or the error that
+/// stopped it), the buffer and the scan's state.
+pub type Scanned<S> = (Result<u64, FsError>, Vec<u8>, S);
+
+/// Reads `len` bytes of `file` from byte `offset` (fewer only at the end
+/// of the file) through `buf`, one `buf`-full at a time, and hands each
+/// piece to `scan` with `state`, all in one job on the blocking pool.
 ///
 /// For whole-file passes that need no line handed out (counting lines,
-/// checksums): the data is touched once, by one core, right after the
-/// kernel copied it, and several such jobs at different offsets can run at
-/// once on the pool. Resolves to `scan`'s result and the buffer.
+/// checksums): each byte is touched by the core that just copied it out of
+/// the page cache, while it is still in that core's cache, and one pool hop
+/// covers `len` bytes. Keep `buf` small (cache-sized, e.g. 128 KiB) and
+/// `len` moderate (a few MiB): dropping the returned future cannot stop a
+/// job that has started, so `len` bounds the work done after cancellation.
+/// Resolves to the number of bytes scanned (less than `len` only at the end
+/// of the file), the buffer and the state.
 ///
 /// # Errors
-/// A [`FsError`] naming the path and the offset of the failed read.
-pub fn read_and_scan<R, F, T>(
+/// A [`FsError`] naming the path and the offset of the failed read; the
+/// state has then seen every byte before that offset.
+pub fn scan_at<R, S, F>(
     rt: &R,
     file: &File,
     offset: u64,
+    len: u64,
     mut buf: Vec<u8>,
+    mut state: S,
     scan: F,
-) -> R::Task<(Result<T, FsError>, Vec<u8>)>
+) -> R::Task<Scanned<S>>
 where
     R: Blocking + ?Sized,
-    F: FnOnce(&[u8]) -> T + Send + 'static,
-    T: Send + 'static,
+    S: Send + 'static,
+    F: Fn(&mut S, &[u8]) + Send + 'static,
 {
     let file = file.clone();
     rt.unblock(move || {
-        let mut filled = 0;
-        while filled < buf.len() {
-            let at = offset + filled as u64;
-            match read_at_blocking(&file.file, at, &mut buf[filled..]) {
+        // The kernel's copy into a destination that is not cache-line
+        // aligned (a large `Vec` from glibc's `mmap` path starts 16 bytes
+        // into a page) measured 3x slower here (system time of a 256 MiB
+        // count: 200 ms against 60 ms): read into the aligned part of a
+        // large buffer.
+        let skew = if buf.len() >= 4096 {
+            buf.as_ptr().align_offset(64).min(buf.len())
+        } else {
+            0
+        };
+        let piece = buf.len() - skew;
+        let mut done = 0u64;
+        while done < len && piece > 0 {
+            let at = offset + done;
+            let want = usize::try_from(len - done).map_or(piece, |rest| rest.min(piece));
+            let dst = &mut buf[skew..skew + want];
+            match read_at_blocking(&file.file, at, dst) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) => return (Err(FsError::new(file.path.clone(), Some(at), e)), buf),
+                Ok(n) => {
+                    scan(&mut state, &dst[..n]);
+                    done += n as u64;
+                }
+                Err(e) => {
+                    return (
+                        Err(FsError::new(file.path.clone(), Some(at), e)),
+                        buf,
+                        state,
+                    )
+                }
             }
         }
-        let result = scan(&buf[..filled]);
-        (Ok(result), buf)
+        (Ok(done), buf, state)
     })
 }
 
@@ -368,16 +400,36 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
-    fn read_and_scan_fills_the_buffer_then_scans_it() {
+    fn scan_at_covers_the_range_in_buffer_sized_pieces() {
         let path = temp_path("scan");
         std::fs::write(&path, b"a\nbb\nccc\n").unwrap();
         let file = block_on(Inline.open(path)).unwrap();
-        let count = |b: &[u8]| (b.len(), b.iter().filter(|&&c| c == b'\n').count());
-        let (got, buf) = block_on(read_and_scan(&Inline, &file, 2, alloc::vec![0; 4], count));
-        assert_eq!(got.unwrap(), (4, 1));
-        assert_eq!(&buf, b"bb\nc");
-        let (got, _) = block_on(read_and_scan(&Inline, &file, 8, alloc::vec![0; 4], count));
-        assert_eq!(got.unwrap(), (1, 1), "short only at the end of the file");
+        let newlines = |count: &mut (usize, usize), b: &[u8]| {
+            count.0 += 1;
+            count.1 += b.iter().filter(|&&c| c == b'\n').count();
+        };
+        let (n, _, pieces) = block_on(scan_at(
+            &Inline,
+            &file,
+            2,
+            5,
+            alloc::vec![0; 2],
+            (0, 0),
+            newlines,
+        ));
+        assert_eq!(n.unwrap(), 5);
+        assert_eq!(pieces, (3, 1), "bb|\nc|c in 2-byte pieces");
+        let (n, _, count) = block_on(scan_at(
+            &Inline,
+            &file,
+            4,
+            100,
+            alloc::vec![0; 4],
+            (0, 0),
+            newlines,
+        ));
+        assert_eq!(n.unwrap(), 5, "short only at the end of the file");
+        assert_eq!(count.1, 2);
     }
 
     #[test]
