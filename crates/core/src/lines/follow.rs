@@ -15,7 +15,7 @@ use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
 use super::error::{LineError, LineErrorKind};
-use super::pump::{Chunk, SharedBuf, DEFAULT_MAX_LINE_LENGTH, HEADROOM};
+use super::pump::{read_start, Chunk, SharedBuf, ALIGN_SLACK, DEFAULT_MAX_LINE_LENGTH, HEADROOM};
 use super::shared_line::SharedLine;
 use super::splitter::LineSplitter;
 use crate::rt::{File, FileMeta, Fs, Timer};
@@ -322,14 +322,15 @@ impl<R: Fs + Timer> Stream for Follow<R> {
                 OpProj::Read => {
                     let file = this.file.as_ref().expect("open before reading");
                     let mut buf = core::mem::take(this.spare);
-                    let len = HEADROOM + *this.chunk;
+                    let len = HEADROOM + ALIGN_SLACK + *this.chunk;
                     if buf.len() < len {
                         // Fresh and zeroed: no copy, no fill loop.
                         buf = alloc::vec![0; len];
                     } else {
                         buf.truncate(len);
                     }
-                    let read = this.rt.read_at(file, *this.offset, buf, HEADROOM);
+                    let start = read_start(&buf);
+                    let read = this.rt.read_at(file, *this.offset, buf, start);
                     this.op.set(Op::Reading { read });
                 }
                 OpProj::Reading { read } => {
@@ -340,11 +341,13 @@ impl<R: Fs + Timer> Stream for Follow<R> {
                             this.op.set(Op::Check);
                         }
                         Ok(n) => {
-                            let n = n.min(buf.len() - HEADROOM);
+                            // The same buffer, so the same start as the read's.
+                            let start = read_start(&buf);
+                            let n = n.min(buf.len() - start);
                             *this.offset += n as u64;
                             let old = this
                                 .splitter
-                                .swap_in(SharedBuf::from_vec(buf), HEADROOM..HEADROOM + n);
+                                .swap_in(SharedBuf::from_vec(buf), start..start + n);
                             *this.spare = old.into_vec();
                             this.op.set(Op::Read);
                         }

@@ -28,6 +28,23 @@ pub const DEFAULT_MAX_LINE_LENGTH: usize = 8 * 1024 * 1024;
 /// long moves in front of the new bytes without copying them.
 pub(crate) const HEADROOM: usize = 16 * 1024;
 
+/// Bytes a buffer holds beyond `HEADROOM` and the read, so that the read
+/// can start on a cache-line boundary ([`read_start`]).
+pub(crate) const ALIGN_SLACK: usize = 64;
+
+/// Where a read into `buf` starts: `HEADROOM` in, moved up to the next
+/// 64-byte boundary. The kernel's copy out of the page cache into a
+/// destination a few bytes past a page boundary — where a large `Vec`'s
+/// data starts, since glibc's `mmap` path puts 16 bytes of header in front
+/// — measured 3x slower here (system time for 256 MiB: 200 ms vs 60 ms).
+pub(crate) fn read_start(buf: &[u8]) -> usize {
+    let skew = buf
+        .as_ptr()
+        .wrapping_add(HEADROOM)
+        .align_offset(ALIGN_SLACK);
+    HEADROOM + if skew < ALIGN_SLACK { skew } else { 0 }
+}
+
 /// A buffer that can be handed to a [`Source`] as a `Vec` and back.
 pub(crate) trait Chunk: LineBuffer + Sized {
     fn from_vec(v: Vec<u8>) -> Self;
@@ -116,6 +133,8 @@ pub(crate) struct Pump<B> {
     pub(crate) reads: Reads,
     /// Input offset of the next read.
     read_offset: u64,
+    /// Where in its buffer the read in flight started ([`read_start`]).
+    read_start: usize,
 }
 
 impl<B: Chunk> Pump<B> {
@@ -127,6 +146,7 @@ impl<B: Chunk> Pump<B> {
             warm: false,
             reads: Reads::Idle,
             read_offset: 0,
+            read_start: HEADROOM,
         };
         pump.set_options(options);
         pump
@@ -145,7 +165,7 @@ impl<B: Chunk> Pump<B> {
         } else {
             self.chunk.min(FIRST_READ)
         };
-        let len = HEADROOM + chunk;
+        let len = HEADROOM + ALIGN_SLACK + chunk;
         if buf.len() > len {
             // It held a long line: give the memory back.
             buf.truncate(len);
@@ -165,12 +185,13 @@ impl<B: Chunk> Pump<B> {
         if self.reads == Reads::Idle {
             let spare = core::mem::take(&mut self.spare);
             let buf = self.sized(spare);
-            source.start_read(buf, HEADROOM);
+            self.read_start = read_start(&buf);
+            source.start_read(buf, self.read_start);
             self.reads = Reads::InFlight;
         }
     }
 
-    /// Handles a completed read of `result` bytes into `buf[HEADROOM..]`.
+    /// Handles a completed read of `result` bytes into `buf[read_start..]`.
     pub(crate) fn accept(
         &mut self,
         result: std::io::Result<usize>,
@@ -185,13 +206,12 @@ impl<B: Chunk> Pump<B> {
                 None
             }
             Ok(n) => {
-                let room = buf.len().saturating_sub(HEADROOM);
+                let start = self.read_start;
+                let room = buf.len().saturating_sub(start);
                 let n = n.min(room);
                 self.warm |= n == room;
                 self.read_offset += n as u64;
-                let old = self
-                    .splitter
-                    .swap_in(B::from_vec(buf), HEADROOM..HEADROOM + n);
+                let old = self.splitter.swap_in(B::from_vec(buf), start..start + n);
                 self.spare = old.into_vec();
                 self.reads = Reads::Idle;
                 None
