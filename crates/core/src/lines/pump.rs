@@ -12,7 +12,7 @@ use super::splitter::{LineBuffer, LineSplitter, Span};
 
 /// Default bytes per read: 1 MiB, the fastest of 64 KiB – 4 MiB on all
 /// three runtimes in `benches/lines.rs` (group `chunk`). The first read of an
-/// input is at most [`FIRST_READ`] so small files stay cheap.
+/// input is at most 64 KiB so small files stay cheap.
 pub const DEFAULT_CHUNK_SIZE: usize = 1024 * 1024;
 
 /// Bytes of an input's first read, at most: a file that fits never gets
