@@ -194,6 +194,15 @@ async fn map_inserts_removes_and_reports_ends_while_merging() {
 async fn cancelled_next_loses_no_item<R: Runtime>(rt: R) {
     let (tx, rx) = mpsc::unbounded::<u32>();
     let (tx2, rx2) = mpsc::unbounded::<u32>();
+    let mut merged = merge([rx, rx2]);
+    let mut got = vec![];
+    let mut cancelled = 0;
+    // Nothing is sent yet: a `next` polled once is pending, and is dropped.
+    {
+        let mut first = next(&mut merged);
+        assert!(futures::poll!(&mut first).is_pending());
+        cancelled += 1;
+    }
     let producer = std::thread::spawn(move || {
         for n in 0..40 {
             let tx = if n % 2 == 0 { &tx } else { &tx2 };
@@ -201,11 +210,18 @@ async fn cancelled_next_loses_no_item<R: Runtime>(rt: R) {
             std::thread::sleep(Duration::from_millis(1));
         }
     });
-    let mut merged = merge([rx, rx2]);
-    let mut got = vec![];
-    let mut cancelled = 0;
     loop {
-        // Race each `next` against a short sleep; the loser is dropped.
+        // Poll a `next` once and drop it when it is not ready ...
+        let mut once = next(&mut merged);
+        match futures::poll!(&mut once) {
+            std::task::Poll::Ready(Some(n)) => {
+                got.push(n);
+                continue;
+            }
+            std::task::Poll::Ready(None) => break,
+            std::task::Poll::Pending => cancelled += 1,
+        }
+        // ... then race another against a short sleep; the loser is dropped.
         let sleep = aiter::rt::Timer::sleep(&rt, Duration::from_micros(300));
         match future::select(next(&mut merged), sleep).await {
             Either::Left((Some(n), _)) => got.push(n),
