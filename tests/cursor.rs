@@ -1,5 +1,9 @@
 //! The paged cursor on every executor: runtime-free behaviour, then pages
 //! fetched with each runtime's timer and blocking pool.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_executor, on_every_runtime, Runtime};

@@ -2,6 +2,10 @@
 //! runtime: each page is read from one prepared statement held open across
 //! pages (DB-API `fetchmany` style) and handed over through the runtime's
 //! blocking pool. See the `aiter-sqlite` crate.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_runtime, temp_dir, Runtime};

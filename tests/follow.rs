@@ -1,5 +1,9 @@
 //! `tail -F` through every runtime adapter, on real files in a temp dir:
 //! appends, split writes, truncation, rotation and late files.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_runtime, temp_dir, write_file, Runtime};

@@ -1,4 +1,8 @@
 //! File access through every runtime adapter: chunked reads and clear errors.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_runtime, temp_dir, write_file, Runtime};

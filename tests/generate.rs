@@ -1,4 +1,8 @@
 //! Generators on every executor: `generate` and `try_generate`.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_executor, on_every_runtime, Runtime};

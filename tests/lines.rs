@@ -1,5 +1,9 @@
 //! Line reading through every runtime adapter: the lending reader and the
 //! owned-line stream on real files.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_runtime, temp_dir, write_file, Runtime};

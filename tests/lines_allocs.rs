@@ -2,6 +2,10 @@
 //! global allocator (its own test binary). Counters are per thread: each
 //! test runs its reader on a current-thread runtime, so the reader's own
 //! allocations are on the test thread.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 #![cfg(feature = "tokio")]
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,5 +1,9 @@
 //! `merge` and `MergeMap` on every executor, and timers meeting merge on
 //! every runtime.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_executor, on_every_runtime, Runtime};

@@ -4,6 +4,10 @@
 //!
 //! A counting global allocator counts per thread, so tests running in
 //! parallel do not disturb each other.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};

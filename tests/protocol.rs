@@ -1,4 +1,8 @@
 //! Python's protocol helpers (`anext`, `anext(it, d)`, `aiter`) on every executor.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::on_every_executor;

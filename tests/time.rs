@@ -1,4 +1,8 @@
 //! Timers from every runtime adapter: `interval` and `timeout`.
+#![cfg_attr(
+    not(all(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(dead_code, unused_imports)
+)]
 
 mod support;
 use support::{on_every_runtime, Runtime};
