@@ -17,7 +17,6 @@
 
 use std::future::poll_fn;
 use std::io::{self, Write};
-use std::pin::Pin;
 
 use std::path::Path;
 
@@ -55,7 +54,7 @@ pub async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted
         .zip(&settings.names)
         .map(|(path, name)| {
             if is_stdin(path) {
-                let source: Either<Stdin<R>, Stdin<R>> = Either::Left(Stdin::new(rt));
+                let source = Stdin::new(rt);
                 Either::Left(count(source, name, settings.max_line_length, COUNT_CHUNK))
             } else {
                 Either::Right(count_file(rt, path, name, settings.max_line_length))
@@ -156,33 +155,9 @@ fn too_long_messages<'a>(
     })
 }
 
-/// Starts a read of `source` into `buf`.
-fn start<A: Source, B: Source>(source: Pin<&mut Either<A, B>>, buf: Vec<u8>) {
-    match source.as_pin_mut() {
-        Either::Left(a) => a.start_read(buf, 0),
-        Either::Right(b) => b.start_read(buf, 0),
-    }
-}
-
-/// Waits for the read in flight.
-async fn finish<A: Source, B: Source>(
-    mut source: Pin<&mut Either<A, B>>,
-) -> (io::Result<usize>, Vec<u8>) {
-    poll_fn(|cx| match source.as_mut().as_pin_mut() {
-        Either::Left(a) => a.poll_read(cx),
-        Either::Right(b) => b.poll_read(cx),
-    })
-    .await
-}
-
 /// Counts the lines of `source` (named `name` in errors), reading `chunk`
 /// bytes at a time with one read in flight.
-async fn count<A: Source, B: Source>(
-    source: Either<A, B>,
-    name: &str,
-    limit: usize,
-    chunk: usize,
-) -> Counted {
+async fn count<S: Source>(source: S, name: &str, limit: usize, chunk: usize) -> Counted {
     let mut source = Box::pin(source);
     let mut tally = Tally::new(limit);
     let mut counted = Counted {
@@ -190,14 +165,14 @@ async fn count<A: Source, B: Source>(
         ..Counted::default()
     };
     let mut spare = vec![0u8; chunk.max(1)];
-    start(source.as_mut(), vec![0u8; chunk.max(1)]);
+    source.as_mut().start_read(vec![0u8; chunk.max(1)], 0);
     loop {
-        let (result, filled) = finish(source.as_mut()).await;
+        let (result, filled) = poll_fn(|cx| source.as_mut().poll_read(cx)).await;
         match result {
             Ok(0) => break,
             Ok(n) => {
                 // The next read runs while this chunk is counted.
-                start(source.as_mut(), std::mem::take(&mut spare));
+                source.as_mut().start_read(std::mem::take(&mut spare), 0);
                 tally.feed(&filled[..n], |number, offset| {
                     counted.errors.push(format!(
                         "{name}: line longer than {limit} bytes (line {number}, byte offset {offset})"
@@ -355,6 +330,7 @@ pub fn write_counts(out: &mut impl Write, names: &[String], counted: &[Counted])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
 
     fn counted(lines: u64, opened: bool) -> Counted {
         Counted {
@@ -415,12 +391,12 @@ mod tests {
     }
 
     fn tally(data: &[u8], limit: usize, chunk: usize) -> Counted {
-        let source: Either<Memory, Memory> = Either::Left(Memory {
+        let source = Memory {
             data: data.to_vec(),
             at: 0,
             step: chunk,
             read: None,
-        });
+        };
         futures::executor::block_on(count(source, "x", limit, chunk))
     }
 
