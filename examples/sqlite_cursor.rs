@@ -7,7 +7,8 @@
 //!    (DB-API `fetchmany` style) on a query thread; each page is awaited
 //!    through the runtime's blocking pool (`Blocking::unblock`), so the next
 //!    page is read while this one is consumed.
-//! 2. A bad query comes out as an error item, not a panic.
+//! 2. A bad query comes out as an error item, not a panic; so does a write
+//!    (only read-only statements run).
 //! 3. Background fetching from an async service: the cursor never spawns,
 //!    so a plain `async` fetch only progresses while the cursor is polled.
 //!    Returning a `tokio::spawn`ed task from the fetch function makes the
@@ -19,17 +20,24 @@ use std::time::{Duration, Instant};
 use aiter::cursor::{Cursor, Page};
 use aiter::next;
 use aiter::tokio::Tokio;
+use aiter_sqlite::{Database, Query};
 use futures::future::Either;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("demo.db");
-    aiter_sqlite::create_demo(&path, 100_000)?;
+    rusqlite::Connection::open(&path)?.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);
+         WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n WHERE id < 100000)
+         INSERT INTO users SELECT id, 'user-' || id, 18 + id % 60 FROM n;",
+    )?;
 
-    // 1. Every row, one page of 1 000 ahead.
-    let sql = "SELECT id, name, age FROM users ORDER BY id";
-    let fetch = aiter_sqlite::pages(Tokio, &path, sql, 1_000, |row| {
+    // 1. Every row of at least a minimum age, one page of 1 000 ahead.
+    let query = Query::new("SELECT id, name, age FROM users WHERE age >= ?1 ORDER BY id")
+        .param(18)
+        .page_size(1_000);
+    let fetch = aiter_sqlite::pages(Tokio, Database::path(&path), query, |row| {
         Ok((
             row.get::<_, i64>(0)?,
             row.get::<_, String>(1)?,
@@ -40,7 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let (mut count, mut ages) = (0u64, 0i64);
     while let Some(user) = next(&mut users).await {
-        let (_id, _name, age) = user?;
+        // The outer `?`: a page failed (the end); the inner: this row did.
+        let (_id, _name, age) = user??;
         count += 1;
         ages += age;
     }
@@ -50,19 +59,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed()
     );
 
-    // 2. Errors are items: one `Err` naming the file and the SQL, then the end.
-    let fetch = aiter_sqlite::pages(
-        Tokio,
-        &path,
-        "SELECT * FROM nope",
-        1_000,
-        aiter_sqlite::row_values,
-    );
-    let mut broken = pin!(Cursor::new(fetch));
-    if let Some(Err(e)) = next(&mut broken).await {
-        println!("error item: {e}");
+    // 2. Errors are items: one `Err` naming the file and the SQL (SQLite's
+    //    own message is its source), then the end.
+    for sql in ["SELECT * FROM nope", "DELETE FROM users"] {
+        let fetch = aiter_sqlite::pages(
+            Tokio,
+            Database::path(&path),
+            Query::new(sql),
+            aiter_sqlite::row_values,
+        );
+        let mut broken = pin!(Cursor::new(fetch));
+        if let Some(Err(e)) = next(&mut broken).await {
+            match std::error::Error::source(e.error()) {
+                Some(cause) => println!("error item: {}: {cause}", e.error()),
+                None => println!("error item: {}", e.error()),
+            }
+        }
+        assert!(next(&mut broken).await.is_none());
     }
-    assert!(next(&mut broken).await.is_none());
 
     // 3. An async service with 5 ms latency per page, and a consumer that
     //    spends 5 ms of CPU per page.

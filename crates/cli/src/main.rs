@@ -76,6 +76,8 @@ struct LinesArgs {
 
 /// `aiter query`.
 #[derive(Debug, Args)]
+#[command(after_long_help = query::HELP)]
+#[allow(clippy::struct_excessive_bools, reason = "one per flag")]
 struct QueryArgs {
     /// SQLite database file (with --demo: omit it; a single argument is the SQL).
     #[arg(required_unless_present = "demo")]
@@ -96,6 +98,12 @@ struct QueryArgs {
     /// Print the column names first (tab-separated output).
     #[arg(long, conflicts_with = "json")]
     header: bool,
+    /// Bind VALUE (as text) to the next positional parameter: the first to ?1 / $1, the second to ?2 / $2, ...
+    #[arg(long = "param", value_name = "VALUE", allow_hyphen_values = true)]
+    params: Vec<String>,
+    /// Print TEXT that is not valid UTF-8 repaired (U+FFFD) instead of reporting its row as an error.
+    #[arg(long)]
+    lossy: bool,
     /// Runtime to run on.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
     runtime: RuntimeKind,
@@ -147,9 +155,11 @@ fn main() -> ExitCode {
                 query::Settings {
                     db,
                     sql,
+                    params: args.params,
                     page_size: usize::try_from(args.page_size).unwrap_or(usize::MAX),
                     json: args.json,
                     header: args.header,
+                    lossy: args.lossy,
                     runtime: args.runtime,
                 },
                 args.demo,
@@ -293,6 +303,28 @@ mod tests {
         };
         assert_eq!(args.page_size, 1000);
         assert_eq!(args.runtime, RuntimeKind::Tokio);
+        assert!(args.params.is_empty() && !args.lossy);
+    }
+
+    #[test]
+    fn query_params_repeat_in_order_and_may_look_like_options() {
+        let cli = Cli::try_parse_from([
+            "aiter",
+            "query",
+            "x.db",
+            "SELECT ?1, ?2",
+            "--param",
+            "a",
+            "--param",
+            "-5",
+            "--lossy",
+        ])
+        .unwrap();
+        let Command::Query(args) = cli.command else {
+            panic!("not query")
+        };
+        assert_eq!(args.params, ["a", "-5"]);
+        assert!(args.lossy);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! End-to-end tests of `aiter lines` and `aiter query`: the built binary on
+//! End-to-end tests of `aiter lines` (query: `query.rs`): the built binary on
 //! real temp files. Each test runs on the default runtime (tokio); the
 //! `*_on_every_runtime` tests run on all three.
 
@@ -10,7 +10,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use serde_json::Value;
 
 const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
 
@@ -521,136 +520,4 @@ fn sigint_flushes_and_exits_zero_while_reading_stdin() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn demo_rows(runtime: &str) {
-    let assert = aiter()
-        .args(["query", "--demo", "--runtime", runtime])
-        .assert()
-        .success();
-    let out = stdout_of(&assert);
-    let rows: Vec<&str> = out.lines().collect();
-    assert_eq!(rows.len(), 100_000, "{runtime}");
-    assert_eq!(rows[0], "1\tuser-1\tuser-1@example.com\t19");
-    assert_eq!(
-        rows[99_999],
-        "100000\tuser-100000\tuser-100000@example.com\t58"
-    );
-}
-
-#[test]
-fn query_demo_streams_100k_rows_on_every_runtime() {
-    for runtime in RUNTIMES {
-        demo_rows(runtime);
-    }
-}
-
-#[test]
-fn query_demo_json_lines_parse_with_column_keys() {
-    let assert = aiter()
-        .args(["query", "--demo", "--json", "--page-size", "333"])
-        .assert()
-        .success();
-    let out = stdout_of(&assert);
-    let mut n = 0u64;
-    for line in out.lines() {
-        let row: Value = serde_json::from_str(line).expect("each line is JSON");
-        n += 1;
-        assert_eq!(row["id"], n);
-        assert_eq!(row["name"], format!("user-{n}"));
-        assert_eq!(row["age"], 18 + n % 60);
-    }
-    assert_eq!(n, 100_000);
-}
-
-#[test]
-fn query_demo_takes_sql_and_a_header() {
-    let assert = aiter()
-        .args([
-            "query",
-            "--demo",
-            "--header",
-            "SELECT count(*) AS n, NULL AS empty, 'a\tb' AS tab FROM users",
-        ])
-        .assert()
-        .success();
-    assert_eq!(stdout_of(&assert), "n\tempty\ttab\n100000\t\ta\\tb\n");
-}
-
-#[test]
-fn query_errors_are_clear_messages_with_exit_code_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing.db");
-    let assert = aiter()
-        .arg("query")
-        .arg(&missing)
-        .arg("SELECT 1")
-        .assert()
-        .code(1);
-    assert!(stdout_of(&assert).is_empty());
-    assert_eq!(
-        stderr_of(&assert),
-        format!("aiter: {}: no such file or directory\n", missing.display())
-    );
-    assert!(!missing.exists(), "a missing database is not created");
-
-    let assert = aiter()
-        .args(["query", "--demo", "SELEC oops"])
-        .assert()
-        .code(1);
-    let err = stderr_of(&assert);
-    assert!(
-        err.starts_with("aiter: ")
-            && err.contains("cannot prepare `SELEC oops`")
-            && err.contains("syntax error"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-
-    let not_a_db = dir.path().join("text.db");
-    std::fs::write(
-        &not_a_db,
-        "this is not a database, just some text\n".repeat(100),
-    )
-    .unwrap();
-    let assert = aiter()
-        .arg("query")
-        .arg(&not_a_db)
-        .arg("SELECT * FROM sqlite_master")
-        .assert()
-        .code(1);
-    let err = stderr_of(&assert);
-    assert!(
-        err.contains(&not_a_db.display().to_string()) && err.contains("not a database"),
-        "{err}"
-    );
-}
-
-#[test]
-fn query_on_a_real_file_with_json_on_every_runtime() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    aiter_sqlite::create_demo(&db, 2_500).unwrap();
-    for runtime in RUNTIMES {
-        let assert = aiter()
-            .arg("query")
-            .arg(&db)
-            .args([
-                "SELECT id, email FROM users WHERE id % 2 = 0 ORDER BY id",
-                "--json",
-                "--page-size",
-                "100",
-                "--runtime",
-                runtime,
-            ])
-            .assert()
-            .success();
-        let rows: Vec<Value> = stdout_of(&assert)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(rows.len(), 1_250, "{runtime}");
-        assert_eq!(rows[1_249]["id"], 2_500);
-        assert_eq!(rows[0]["email"], "user-2@example.com");
-    }
 }
