@@ -156,6 +156,11 @@ fn escaped(b: u8) -> bool {
 /// carriage return escaped as PostgreSQL's COPY text format does.
 pub fn tsv_text(out: &mut Vec<u8>, s: &str) {
     let mut rest = s.as_bytes();
+    // Most text needs no escape: one branch-free pass to find out.
+    if !rest.iter().fold(false, |any, &b| any | escaped(b)) {
+        out.extend_from_slice(rest);
+        return;
+    }
     while let Some(at) = rest.iter().position(|&b| escaped(b)) {
         out.extend_from_slice(&rest[..at]);
         out.extend_from_slice(match rest[at] {
@@ -192,8 +197,24 @@ fn json_cell(out: &mut Vec<u8>, cell: Cell<'_>) {
     }
 }
 
+/// `n` in decimal (what `{n}` prints, without the formatting machinery:
+/// every row has integers).
 fn integer(out: &mut Vec<u8>, n: i64) {
-    write!(out, "{n}").expect("writing to a Vec cannot fail");
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -279,6 +300,15 @@ mod tests {
             unique_names(&names(&["a_2", "a", "a"])),
             names(&["a_2", "a", "a_3"])
         );
+    }
+
+    #[test]
+    fn integers_print_as_display_does() {
+        for n in [0, 7, -7, 10, 1_000_000, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            integer(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
     }
 
     #[test]
