@@ -215,7 +215,7 @@ impl<B> fmt::Debug for Prepared<B> {
 fn thread_died(database: Arc<str>) -> QueryError {
     QueryError::Worker {
         database,
-        reason: "the query thread died".into(),
+        reason: "it stopped (did the row function panic?)".into(),
     }
 }
 

@@ -324,3 +324,19 @@ fn public_types_are_send_and_sync_where_it_matters() {
     send::<Database>();
     send::<Prepared<Inline>>();
 }
+
+#[test]
+fn a_panicking_row_function_is_a_worker_error_not_a_hang() {
+    let items = collect(
+        Database::memory(),
+        Query::new("SELECT 1"),
+        |_row: &rusqlite::Row<'_>| -> rusqlite::Result<i64> { panic!("the row function broke") },
+    );
+    assert_eq!(items.len(), 1);
+    let e = items.into_iter().next().unwrap().unwrap_err().into_error();
+    assert!(matches!(e, QueryError::Worker { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        ":memory:: query thread: it stopped (did the row function panic?)"
+    );
+}
