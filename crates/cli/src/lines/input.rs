@@ -1,11 +1,12 @@
-//! One input of `aiter lines`: a file read to its end, standard input, or a
-//! file followed like `tail -F`, as one stream type so they merge together.
+//! One input of `aiter lines --follow`: standard input (read to its end,
+//! like `tail -F -`) or a file followed like `tail -F`, as one stream type
+//! so they merge together.
 
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use aiter::lines::{Event, FileSource, Follow, LineError, Lines, Stdin};
+use aiter::lines::{Event, Follow, LineError, Lines, Stdin};
 use aiter::Stream;
 
 use super::Settings;
@@ -21,8 +22,6 @@ pub fn is_stdin(path: &Path) -> bool {
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub enum Input<R: CliRuntime> {
-    /// A file read once, to its end.
-    File(Lines<FileSource<R>>),
     /// Standard input, to its end (also under `--follow`, like `tail -F -`).
     Stdin(Lines<Stdin<R>>),
     /// A file followed by name.
@@ -30,7 +29,7 @@ pub enum Input<R: CliRuntime> {
 }
 
 impl<R: CliRuntime> Input<R> {
-    /// The input at `path` (`-`: standard input), nothing opened yet.
+    /// The input at `path` (`-`: standard input) to follow, nothing opened yet.
     ///
     /// Lines are read as bytes (`\n` and `\r\n` stripped); the command
     /// checks or repairs UTF-8 itself, the same way for every kind of input.
@@ -38,14 +37,12 @@ impl<R: CliRuntime> Input<R> {
         let limit = Some(settings.max_line_length);
         if is_stdin(path) {
             Input::Stdin(Lines::stdin(rt).max_line_length(limit))
-        } else if settings.follow {
+        } else {
             Input::Follow(
                 aiter::lines::follow(rt, path)
                     .interval(settings.interval)
                     .max_line_length(limit),
             )
-        } else {
-            Input::File(Lines::open(rt, path).max_line_length(limit))
         }
     }
 }
@@ -55,7 +52,6 @@ impl<R: CliRuntime> Stream for Input<R> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let item = match self.get_mut() {
-            Input::File(lines) => Pin::new(lines).poll_next(cx),
             Input::Stdin(lines) => Pin::new(lines).poll_next(cx),
             Input::Follow(follow) => return Pin::new(follow).poll_next(cx),
         };
@@ -64,7 +60,6 @@ impl<R: CliRuntime> Stream for Input<R> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match self {
-            Input::File(lines) => lines.size_hint(),
             Input::Stdin(lines) => lines.size_hint(),
             Input::Follow(follow) => follow.size_hint(),
         }
