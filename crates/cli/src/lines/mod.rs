@@ -33,6 +33,7 @@
 
 mod count;
 mod input;
+mod jobs;
 mod last;
 mod printer;
 mod read;
@@ -49,12 +50,11 @@ use std::time::Duration;
 
 use aiter::lines::{Event, LineError, LineErrorKind};
 use aiter::merge::{Event as MergeEvent, MergeMap};
-use futures::stream::{FuturesUnordered, StreamExt};
 
-use self::input::{is_stdin, Input};
-use self::last::LastLines;
+use aiter::lines::Follow;
+
+use self::jobs::{Done, Jobs};
 use self::printer::{Printer, Problem, Problems, Text, What};
-use self::read::{Bulk, Opened, Piece, Step as BulkStep};
 use self::writer::{Writer, Written};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::signals::{self, Interrupted};
@@ -307,34 +307,7 @@ fn finish(writer: Writer, last: Vec<u8>, limit: Option<Duration>, end: End) -> E
     }
 }
 
-/// Work finished on the blocking pool for input `.0`.
-type Done = (usize, Job);
-
-/// The blocking work of one input.
-#[derive(Debug)]
-enum Job {
-    /// Opening it (and, with `--last`, finding where its last lines start).
-    Open(io::Result<(Opened, u64)>),
-    /// A regular file's bulk read.
-    Bulk(Bulk, BulkStep),
-    /// A stream's read.
-    Piece(Piece),
-}
-
-/// An input being read, as the async side keeps it.
-#[derive(Debug)]
-struct Reading {
-    /// The printer, while no bulk job has it.
-    printer: Option<Printer>,
-    /// `--last` of a stream: the lines kept so far.
-    last: Option<LastLines>,
-}
-
 /// What the plain-read loop waits for next.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one at a time, on the stack; boxing would allocate per job"
-)]
 enum ReadStep {
     Interrupted(i32),
     Job(Done),
@@ -342,199 +315,73 @@ enum ReadStep {
     Idle,
 }
 
-/// A plain read of every input.
+/// Hands `output` to the writer if there is room: `Ready(false)` if the
+/// writer stopped, `Pending` (output kept) while the queue is full.
+fn poll_hand_over(
+    writer: &mut Writer,
+    output: &mut Option<Vec<u8>>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<bool> {
+    let Some(buf) = output.take() else {
+        return Poll::Ready(true);
+    };
+    match writer.poll_ready(cx) {
+        Poll::Ready(true) => Poll::Ready(writer.start_send(buf)),
+        Poll::Ready(false) => Poll::Ready(false),
+        Poll::Pending => {
+            *output = Some(buf);
+            Poll::Pending
+        }
+    }
+}
+
+/// A plain read of every input, [`MAX_OPEN`] at a time.
 async fn read_all<R: CliRuntime>(
     rt: R,
     settings: &Settings,
     mut interrupted: Interrupted,
     mut writer: Writer,
 ) -> End {
-    let names = &settings.names;
     let mut queue: VecDeque<usize> = (0..settings.paths.len()).collect();
-    let mut reading: Vec<Option<Reading>> = (0..settings.paths.len()).map(|_| None).collect();
-    let mut jobs: FuturesUnordered<R::Task<Done>> = FuturesUnordered::new();
+    let mut jobs = Jobs::new(rt, settings);
     let mut output: Option<Vec<u8>> = None;
-    let mut ok = true;
-    let open = |i: usize| {
-        let path = settings.paths[i].clone();
-        let last = settings.last;
-        rt.unblock(move || {
-            let path = (!is_stdin(&path)).then_some(path.as_path());
-            let opened = read::open(path).and_then(|mut opened| {
-                let start = match (last, &mut opened.reader, opened.regular_len) {
-                    (Some(n), read::Reader::File(file), Some(len)) => {
-                        last::seek_to_last_lines(file, len, n)?
-                    }
-                    _ => 0,
-                };
-                Ok((opened, start))
-            });
-            (i, Job::Open(opened))
-        })
-    };
-    let bulk = |i: usize, job: Bulk| {
-        rt.unblock(move || {
-            let (job, step) = job.run();
-            (i, Job::Bulk(job, step))
-        })
-    };
-    let piece = |i: usize, reader, buf, last| {
-        rt.unblock(move || (i, Job::Piece(Piece::read(reader, buf, last))))
-    };
-    let start_next = |jobs: &mut FuturesUnordered<R::Task<Done>>, queue: &mut VecDeque<usize>| {
-        if let Some(i) = queue.pop_front() {
-            jobs.push(open(i));
-        }
-    };
-    for _ in 0..MAX_OPEN {
-        start_next(&mut jobs, &mut queue);
+    while jobs.len() < MAX_OPEN {
+        let Some(i) = queue.pop_front() else { break };
+        jobs.open(i);
     }
     let end = loop {
         let step = poll_fn(|cx| {
             if let Poll::Ready(signal) = Pin::new(&mut interrupted).poll(cx) {
                 return Poll::Ready(ReadStep::Interrupted(signal));
             }
-            if let Some(buf) = output.take() {
-                match writer.poll_ready(cx) {
-                    Poll::Ready(true) => {
-                        if !writer.start_send(buf) {
-                            return Poll::Ready(ReadStep::WriterStopped);
-                        }
-                    }
-                    Poll::Ready(false) => return Poll::Ready(ReadStep::WriterStopped),
-                    Poll::Pending => {
-                        output = Some(buf);
-                        return Poll::Pending;
-                    }
-                }
+            match poll_hand_over(&mut writer, &mut output, cx) {
+                Poll::Ready(true) => {}
+                Poll::Ready(false) => return Poll::Ready(ReadStep::WriterStopped),
+                Poll::Pending => return Poll::Pending,
             }
-            match jobs.poll_next_unpin(cx) {
+            match jobs.poll_next(cx) {
                 Poll::Ready(Some(done)) => Poll::Ready(ReadStep::Job(done)),
                 Poll::Ready(None) => Poll::Ready(ReadStep::Idle),
                 Poll::Pending => Poll::Pending,
             }
         })
         .await;
-        let (i, job) = match step {
+        let done = match step {
             ReadStep::Interrupted(signal) => break End::Signal(signal),
-            ReadStep::WriterStopped => break End::Done(ok),
-            ReadStep::Idle => break End::Done(ok),
+            ReadStep::WriterStopped | ReadStep::Idle => break End::Done(jobs.ok),
             ReadStep::Job(done) => done,
         };
-        let name = &names[i];
-        let mut ended = true;
-        match job {
-            Job::Open(Err(e)) => {
-                ok = false;
-                report(format_args!("{name}: {}", io_what(&e)));
-            }
-            Job::Open(Ok((opened, start))) => {
-                let mut printer = settings.printer(i);
-                printer.start_at(start);
-                ended = false;
-                match opened.regular_len {
-                    Some(len) => {
-                        let job = Bulk {
-                            reader: opened.reader,
-                            buf: read::buffer_for(Some(len.saturating_sub(start))),
-                            printer,
-                            out: writer.buffer(),
-                        };
-                        jobs.push(bulk(i, job));
-                        reading[i] = Some(Reading {
-                            printer: None,
-                            last: None,
-                        });
-                    }
-                    None => {
-                        reading[i] = Some(Reading {
-                            printer: Some(printer),
-                            last: settings.last.map(LastLines::new),
-                        });
-                        jobs.push(piece(i, opened.reader, read::buffer_for(None), 0));
-                    }
-                }
-            }
-            Job::Bulk(mut job, step) => {
-                let out = std::mem::take(&mut job.out);
-                if !out.is_empty() {
-                    output = Some(out);
-                }
-                report_problems(name, &mut job.printer.problems);
-                match step {
-                    BulkStep::More => {
-                        ended = false;
-                        job.out = writer.buffer();
-                        jobs.push(bulk(i, job));
-                    }
-                    BulkStep::End => {
-                        ok &= job.printer.problems.total == 0;
-                        report_hidden(name, &job.printer.problems);
-                    }
-                    BulkStep::Failed(e) => {
-                        ok = false;
-                        report_io(name, &e, job.printer.line(), job.printer.offset());
-                        report_hidden(name, &job.printer.problems);
-                    }
-                }
-            }
-            Job::Piece(Piece { reader, buf, read }) => {
-                let state = reading[i].as_mut().expect("a stream being read");
-                let printer = state.printer.as_mut().expect("a stream's printer");
-                let mut out = writer.buffer();
-                match read {
-                    Ok(0) => {
-                        printer.finish(&mut out);
-                        if let Some(last) = &mut state.last {
-                            last.keep(&mut out);
-                            last.take_into(&mut out);
-                        }
-                        ok &= printer.problems.total == 0;
-                        report_problems(name, &mut printer.problems);
-                        report_hidden(name, &printer.problems);
-                    }
-                    Ok(n) => {
-                        printer.feed(&buf[..n], &mut out);
-                        if let Some(last) = &mut state.last {
-                            last.keep(&mut out);
-                        }
-                        report_problems(name, &mut printer.problems);
-                        ended = false;
-                        jobs.push(piece(i, reader, buf, n));
-                    }
-                    Err(e) => {
-                        ok = false;
-                        printer.finish(&mut out);
-                        if let Some(last) = &mut state.last {
-                            last.keep(&mut out);
-                            last.take_into(&mut out);
-                        }
-                        report_problems(name, &mut printer.problems);
-                        report_io(name, &e, printer.line(), printer.offset());
-                        report_hidden(name, &printer.problems);
-                    }
-                }
-                if !out.is_empty() {
-                    output = Some(out);
-                }
-            }
-        }
+        let (out, ended) = jobs.handle(done, &writer);
+        output = out;
         if ended {
-            reading[i] = None;
-            start_next(&mut jobs, &mut queue);
+            if let Some(i) = queue.pop_front() {
+                jobs.open(i);
+            }
         }
     };
     // Whatever is formatted goes out; a stream's unfinished line too.
     let mut last = output.take().unwrap_or_default();
-    for state in reading.iter_mut().flatten() {
-        if let Some(printer) = &mut state.printer {
-            printer.finish(&mut last);
-            if let Some(kept) = &mut state.last {
-                kept.keep(&mut last);
-                kept.take_into(&mut last);
-            }
-        }
-    }
+    jobs.finish_held(&mut last);
     let limit = matches!(end, End::Signal(_)).then_some(DRAIN);
     finish(writer, last, limit, end)
 }
@@ -544,11 +391,13 @@ enum FollowStep {
     Interrupted,
     Item(usize, Result<Event, LineError>),
     Ended(usize),
+    Job(Done),
     WriterStopped,
     Done,
 }
 
-/// `--follow`: every input followed at once.
+/// `--follow`: every input at once; files followed by name, streams
+/// (standard input, FIFOs) read to their end.
 async fn follow_all<R: CliRuntime>(
     rt: R,
     settings: &Settings,
@@ -556,29 +405,37 @@ async fn follow_all<R: CliRuntime>(
     mut writer: Writer,
 ) -> End {
     let names = &settings.names;
+    let paths = settings.paths.clone();
+    let last = settings.last;
+    // Which inputs are streams, and (`--last N`) where each file's last
+    // lines start: lines before that are skipped until the file is
+    // truncated or replaced.
+    let (streams, mut skip_below) = rt
+        .unblock(move || {
+            let streams: Vec<bool> = paths.iter().map(|path| input::is_stream(path)).collect();
+            let skip: Vec<u64> = paths
+                .iter()
+                .zip(&streams)
+                .map(|(path, &stream)| match last {
+                    Some(n) if !stream => last::start_of_last_lines_at(path, n),
+                    _ => 0,
+                })
+                .collect();
+            (streams, skip)
+        })
+        .await;
     let mut printers: Vec<Printer> = (0..names.len()).map(|i| settings.printer(i)).collect();
-    // `--last N`: where each file's last lines start; lines before that are
-    // skipped until the file is truncated or replaced.
-    let mut skip_below: Vec<u64> = vec![0; names.len()];
-    if let Some(n) = settings.last {
-        for (i, path) in settings.paths.iter().enumerate() {
-            if !is_stdin(path) {
-                let path = path.clone();
-                skip_below[i] = rt
-                    .unblock(move || last::start_of_last_lines_at(&path, n))
-                    .await;
-            }
+    let mut jobs = Jobs::new(rt, settings);
+    let mut inputs: MergeMap<usize, Follow<R>> = MergeMap::new();
+    for (i, path) in settings.paths.iter().enumerate() {
+        if streams[i] {
+            jobs.open(i);
+        } else {
+            inputs.insert(i, input::follow(rt, path, settings));
         }
     }
-    let mut inputs: MergeMap<usize, Input<R>> = settings
-        .paths
-        .iter()
-        .enumerate()
-        .map(|(i, path)| (i, Input::open(rt, path, settings)))
-        .collect();
     let mut out = writer.buffer();
     let mut output: Option<Vec<u8>> = None;
-    let mut stdin_last = settings.last.map(LastLines::new);
     let mut ok = true;
     let mut stopped = false;
     let end = loop {
@@ -586,32 +443,28 @@ async fn follow_all<R: CliRuntime>(
             if Pin::new(&mut interrupted).poll(cx).is_ready() {
                 return Poll::Ready(FollowStep::Interrupted);
             }
-            if let Some(buf) = output.take() {
-                match writer.poll_ready(cx) {
-                    Poll::Ready(true) => {
-                        if !writer.start_send(buf) {
-                            return Poll::Ready(FollowStep::WriterStopped);
-                        }
-                    }
-                    Poll::Ready(false) => return Poll::Ready(FollowStep::WriterStopped),
-                    Poll::Pending => {
-                        output = Some(buf);
-                        return Poll::Pending;
-                    }
-                }
+            match poll_hand_over(&mut writer, &mut output, cx) {
+                Poll::Ready(true) => {}
+                Poll::Ready(false) => return Poll::Ready(FollowStep::WriterStopped),
+                Poll::Pending => return Poll::Pending,
             }
+            let jobs_idle = match jobs.poll_next(cx) {
+                Poll::Ready(Some(done)) => return Poll::Ready(FollowStep::Job(done)),
+                Poll::Ready(None) => true,
+                Poll::Pending => false,
+            };
             return match inputs.poll_next_event(cx) {
                 Poll::Ready(Some(MergeEvent::Item(i, item))) => {
                     Poll::Ready(FollowStep::Item(i, item))
                 }
                 Poll::Ready(Some(MergeEvent::End(i))) => Poll::Ready(FollowStep::Ended(i)),
-                Poll::Ready(None) => Poll::Ready(FollowStep::Done),
+                Poll::Ready(None) if jobs_idle => Poll::Ready(FollowStep::Done),
                 // Nothing ready: show what we have while waiting.
-                Poll::Pending if !out.is_empty() => {
+                Poll::Ready(None) | Poll::Pending if !out.is_empty() => {
                     output = Some(std::mem::replace(&mut out, writer.buffer()));
                     continue;
                 }
-                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) | Poll::Pending => Poll::Pending,
             };
         })
         .await;
@@ -621,26 +474,17 @@ async fn follow_all<R: CliRuntime>(
                 break End::Done(ok);
             }
             FollowStep::Done | FollowStep::WriterStopped => break End::Done(ok),
-            FollowStep::Ended(i) => {
-                if is_stdin(&settings.paths[i]) {
-                    if let Some(last) = &mut stdin_last {
-                        last.take_into(&mut out);
-                    }
+            FollowStep::Job(done) => {
+                if let (Some(made), _) = jobs.handle(done, &writer) {
+                    out.extend_from_slice(&made);
                 }
-                report_hidden(&names[i], &printers[i].problems);
             }
+            FollowStep::Ended(i) => report_hidden(&names[i], &printers[i].problems),
             FollowStep::Item(i, Ok(Event::Line(line))) => {
                 if line.offset() < skip_below[i] {
                     continue;
                 }
-                let at = out.len();
                 printers[i].record(&line, line.number(), line.offset(), &mut out);
-                if is_stdin(&settings.paths[i]) {
-                    if let Some(last) = &mut stdin_last {
-                        let mut record = out.split_off(at);
-                        last.keep(&mut record);
-                    }
-                }
                 ok &= printers[i].problems.total == 0;
                 report_problems(&names[i], &mut printers[i].problems);
             }
@@ -671,7 +515,9 @@ async fn follow_all<R: CliRuntime>(
                         });
                         report_problems(&names[i], &mut printers[i].problems);
                     }
-                    (None, LineErrorKind::Io(io)) => report_io(&names[i], io, e.line(), e.offset()),
+                    (None, LineErrorKind::Io(io)) => {
+                        report_io(&names[i], io, e.line(), e.offset());
+                    }
                     (None, _) => report(format_args!("{e}")),
                 }
             }
@@ -680,17 +526,20 @@ async fn follow_all<R: CliRuntime>(
             output = Some(std::mem::replace(&mut out, writer.buffer()));
         }
     };
-    if let Some(buf) = output.take() {
-        let mut all = buf;
-        all.extend_from_slice(&out);
-        out = all;
-    }
+    let mut last = output.take().unwrap_or_default();
+    last.extend_from_slice(&out);
+    // Streams' unfinished lines, completed (Ctrl-C is how --follow ends).
+    jobs.finish_held(&mut last);
+    ok &= jobs.ok;
     // Inputs that ended reported their hidden problems already.
     for (i, printer) in printers.iter().enumerate() {
         if inputs.contains_key(&i) {
             report_hidden(&names[i], &printer.problems);
         }
     }
-    let limit = stopped.then_some(DRAIN);
-    finish(writer, out, limit, end)
+    let end = match end {
+        End::Done(_) => End::Done(ok),
+        other => other,
+    };
+    finish(writer, last, stopped.then_some(DRAIN), end)
 }

@@ -147,7 +147,7 @@ pub struct Bulk {
 impl Bulk {
     /// Reads until [`JOB_OUT`] bytes of output, [`JOB_READ`] bytes of
     /// input, the end of the file or an error.
-    pub fn run(mut self) -> (Self, Step) {
+    pub fn run(mut self: Box<Self>) -> (Box<Self>, Step) {
         let mut read = 0;
         while read < JOB_READ && self.out.len() < JOB_OUT {
             let dst = aligned(&mut self.buf);
