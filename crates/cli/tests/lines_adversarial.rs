@@ -492,7 +492,7 @@ fn last_then_follow_prints_the_last_lines_then_appends_on_every_runtime() {
     for runtime in RUNTIMES {
         std::fs::write(&log, "old 1\nold 2\nold 3\n").unwrap();
         for (n, expected) in [("1", vec!["old 3", "new"]), ("0", vec!["new"])] {
-            let mut child = Command::new(aiter_path())
+            let child = Command::new(aiter_path())
                 .args([
                     "lines",
                     "-F",
