@@ -151,21 +151,24 @@ struct BenchArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lines(args) => lines::main(lines::Settings::new(
-            args.files,
-            lines::Flags {
-                count: args.count,
-                prefix: args.prefix,
-                no_prefix: args.no_prefix,
-                follow: args.follow,
-                last: args.last,
-                interval_ms: args.interval,
-                max_line_length: args.max_line_length,
-                lossy: args.lossy,
-                bytes: args.bytes,
-            },
-            args.runtime,
-        )),
+        Command::Lines(args) => {
+            lines::limit_blocking_pool();
+            lines::main(lines::Settings::new(
+                args.files,
+                lines::Flags {
+                    count: args.count,
+                    prefix: args.prefix,
+                    no_prefix: args.no_prefix,
+                    follow: args.follow,
+                    last: args.last,
+                    interval_ms: args.interval,
+                    max_line_length: args.max_line_length,
+                    lossy: args.lossy,
+                    bytes: args.bytes,
+                },
+                args.runtime,
+            ))
+        }
         Command::Query(args) => {
             let (db, sql) = match query_target(args.demo, args.db, args.sql) {
                 Ok(target) => target,

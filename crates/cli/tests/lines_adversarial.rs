@@ -590,3 +590,43 @@ fn output_is_exact_crlf_becomes_lf_on_every_runtime() {
         assert!(out.stdout == expected, "{runtime}: output differs");
     }
 }
+
+#[test]
+fn following_500_files_keeps_the_thread_count_small_on_every_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..500).map(|i| format!("f{i:03}")).collect();
+    for runtime in RUNTIMES {
+        for name in &names {
+            std::fs::write(dir.path().join(name), format!("{name} first\n")).unwrap();
+        }
+        let child = Command::new(aiter_path())
+            .current_dir(dir.path())
+            .args(["lines", "-F", "--interval", "50", "--runtime", runtime])
+            .args(&names)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("f250"))
+            .unwrap()
+            .write_all(b"appended\n")
+            .unwrap();
+        let mut threads = 0;
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(100));
+            let now =
+                std::fs::read_dir(format!("/proc/{}/task", child.id())).map_or(0, Iterator::count);
+            threads = threads.max(now);
+        }
+        kill(&child, "-INT");
+        let done = finish(child);
+        assert_eq!(done.code, 0, "{runtime}: {:?}", done.stderr_lines());
+        assert!(threads <= 32, "{runtime}: {threads} threads");
+        let out = String::from_utf8(done.stdout).unwrap();
+        assert_eq!(out.lines().count(), 501, "{runtime}");
+        assert!(out.contains("f250:appended\n"), "{runtime}");
+    }
+}

@@ -62,6 +62,21 @@ use crate::signals::{self, Interrupted};
 /// Inputs open at once in a plain read (and counted at once with `--count`).
 pub const MAX_OPEN: usize = 16;
 
+/// Threads of the runtime's blocking pool: enough for [`MAX_OPEN`] reads
+/// in flight; `--follow` of any number of files shares them for its polls,
+/// so its thread count does not grow with the number of files.
+pub const BLOCKING_THREADS: usize = MAX_OPEN;
+
+/// Caps the blocking pool of every runtime at [`BLOCKING_THREADS`] (unless
+/// `BLOCKING_MAX_THREADS` is set already): async-std's and smol's pool
+/// reads that variable, and [`runtime::block_on`] applies it to tokio's.
+/// Call before any other thread starts.
+pub fn limit_blocking_pool() {
+    if std::env::var_os("BLOCKING_MAX_THREADS").is_none() {
+        std::env::set_var("BLOCKING_MAX_THREADS", BLOCKING_THREADS.to_string());
+    }
+}
+
 /// Output gathered under `--follow` before it is handed to the writer
 /// (it is handed over sooner whenever no input has a line ready).
 const FOLLOW_OUT: usize = 64 << 10;
