@@ -31,6 +31,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read files concurrently and print their lines as they arrive (`tail -F` with --follow).
+    ///
+    /// Inputs are opened when their turn comes (16 at a time), so any number
+    /// of files can be given. With several files each line is prefixed with
+    /// `FILE:`; lines of one file stay in order, lines of different files
+    /// interleave in blocks of whole lines as they are read. Problems go to
+    /// stderr as they are found, at most 10 per input, then a count of the rest.
+    ///
+    /// Exit status: 0 if all went well; 1 if an input could not be read or
+    /// had bad lines, or stdout is closed or failed; 2 for a usage error;
+    /// 141 (as `cat` in a shell) when the reader of the output pipe goes
+    /// away. SIGINT or SIGTERM stop a plain read with 130 or 143, like
+    /// `cat`. Under --follow, Ctrl-C is the normal way to stop: everything
+    /// read is printed (an unfinished last line of standard input or a FIFO
+    /// completed with a newline) and the status is 0 (1 after a bad input).
+    /// Stopping takes under a second even when stdout is blocked; output
+    /// that cannot be written then is lost and the status is 128 + signal
+    /// (1 under --follow).
     Lines(LinesArgs),
     /// Stream the rows of an SQLite query through aiter's paged cursor.
     Query(QueryArgs),
@@ -39,21 +56,6 @@ enum Command {
 }
 
 /// `aiter lines`.
-///
-/// Inputs are opened when their turn comes (a few at a time), so any number
-/// of files can be given. With several files each line is prefixed with
-/// `FILE:`; lines of one file stay in order, lines of different files
-/// interleave in blocks as they are read. Problems go to stderr as they
-/// are found, at most 10 per input, then a count of the rest.
-///
-/// Exit status: 0 if all went well; 1 if an input could not be read or had
-/// bad lines, or stdout is closed or failed; 2 for a usage error; 141 (as
-/// `cat` in a shell) when the reader of the output pipe goes away. SIGINT
-/// or SIGTERM stop a plain read with 130 or 143, like `cat`. Under
-/// --follow, Ctrl-C is the normal way to stop: everything read is printed
-/// and the status is 0 (1 after a bad input). Stopping takes under a
-/// second, even when stdout is blocked (output that cannot be written then
-/// is lost and the status is 128 + signal, or 1 under --follow).
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools, reason = "one per flag")]
 struct LinesArgs {
