@@ -142,8 +142,8 @@ async fn count_file<R: CliRuntime>(rt: R, path: &Path, name: &str, limit: usize)
     };
     // A small file gets a small buffer.
     let len = rt.metadata(&file).await.map_or(u64::MAX, |meta| meta.len);
-    let mut buf = super::read::buffer_for(Some(len).filter(|&len| len < SCAN_BUFFER as u64));
-    buf.resize(buf.len().min(SCAN_BUFFER), 0);
+    let mut buf = super::read::buffer_for(Some(len));
+    buf.truncate(SCAN_BUFFER);
     let mut offset = 0u64;
     let feed = move |state: &mut FileTally, bytes: &[u8]| {
         let FileTally { tally, problems } = state;
