@@ -94,6 +94,9 @@ pub fn stdout_file() -> io::Result<std::fs::File> {
     // The Rust runtime replaces a descriptor 1 that was closed at start with
     // `/dev/null` opened read-write; a shell's `>/dev/null` opens it
     // write-only. Writes would vanish without an error: say it is closed.
+    // (A parent that hands over `/dev/null` opened read-write, as Python's
+    // `subprocess.DEVNULL` and daemon(3) do, looks the same and is refused
+    // too; `>/dev/null` works.)
     let flags = rustix::fs::fcntl_getfl(&fd)?;
     if flags.contains(rustix::fs::OFlags::RDWR) {
         let here = rustix::fs::fstat(&fd)?;
