@@ -630,3 +630,34 @@ fn following_500_files_keeps_the_thread_count_small_on_every_runtime() {
         assert!(out.contains("f250:appended\n"), "{runtime}");
     }
 }
+
+#[test]
+fn process_substitution_and_dev_stdin_are_read_like_cat_on_every_runtime() {
+    if Command::new("bash").arg("-c").arg("true").status().is_err() {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    for runtime in RUNTIMES {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(
+                "printf 'a\\r\\nb' | \"$0\" lines --runtime \"$1\" <(printf 'p\\nq\\n') /dev/stdin",
+            )
+            .arg(aiter_path())
+            .arg(runtime)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{runtime}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines: Vec<&str> = text
+            .lines()
+            .map(|l| l.rsplit(':').next().unwrap())
+            .collect();
+        lines.sort_unstable();
+        assert_eq!(lines, ["a", "b", "p", "q"], "{runtime}: {text}");
+    }
+}
