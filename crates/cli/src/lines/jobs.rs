@@ -21,20 +21,21 @@ pub type Done = (usize, Job);
 /// The blocking work of one input.
 #[derive(Debug)]
 pub enum Job {
-    /// Opening it (and, with `--last`, finding where its last lines start).
-    Open(io::Result<(Opened, u64)>),
-    /// A regular file's bulk read (boxed: one allocation per job keeps
-    /// the finished-job value small).
+    /// Opening failed, or opened a stream (read one `read` at a time, its
+    /// printer on the async side).
+    Open(io::Result<(read::Reader, Printer)>),
+    /// A regular file's bulk read (the first one right after opening it;
+    /// boxed: one allocation per job keeps the finished-job value small).
     Bulk(Box<Bulk>, Step),
     /// A stream's read.
     Piece(Piece),
 }
 
-/// An input being read, as the async side keeps it.
+/// A stream being read, as the async side keeps it.
 #[derive(Debug)]
 struct Reading {
-    /// The printer, while no bulk job has it (always, for a stream).
-    printer: Option<Printer>,
+    /// Its printer.
+    printer: Printer,
     /// `--last` of a stream: the lines kept so far.
     last: Option<LastLines>,
 }
@@ -43,16 +44,14 @@ impl Reading {
     /// The stream ended (or stops being read): its unfinished line, and
     /// with `--last` its kept lines, go to `out`.
     fn finish(&mut self, out: &mut Vec<u8>) {
-        if let Some(printer) = &mut self.printer {
-            match &mut self.last {
-                Some(last) => {
-                    let mut tail = Vec::new();
-                    printer.finish(&mut tail);
-                    last.keep(&mut tail);
-                    last.take_into(out);
-                }
-                None => printer.finish(out),
+        match &mut self.last {
+            Some(last) => {
+                let mut tail = Vec::new();
+                self.printer.finish(&mut tail);
+                last.keep(&mut tail);
+                last.take_into(out);
             }
+            None => self.printer.finish(out),
         }
     }
 }
@@ -84,10 +83,14 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
         self.in_flight.len()
     }
 
-    /// Starts reading input `i`: opens it on the blocking pool.
-    pub fn open(&mut self, i: usize) {
+    /// Starts reading input `i`: opens it on the blocking pool (a regular
+    /// file's first bulk read runs in the same job: one pool hop for a
+    /// small file).
+    pub fn open(&mut self, i: usize, writer: &Writer) {
         let path = self.settings.paths[i].clone();
         let last = self.settings.last;
+        let mut printer = self.settings.printer(i);
+        let out = writer.buffer();
         self.in_flight.push(self.rt.unblock(move || {
             let path = (!is_stdin(&path)).then_some(path.as_path());
             let opened = read::open(path).and_then(|mut opened| {
@@ -99,7 +102,33 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
                 };
                 Ok((opened, start))
             });
-            (i, Job::Open(opened))
+            match opened {
+                Err(e) => (i, Job::Open(Err(e))),
+                Ok((
+                    Opened {
+                        reader,
+                        regular_len: Some(len),
+                    },
+                    start,
+                )) => {
+                    printer.start_at(start);
+                    let job = Box::new(Bulk {
+                        reader,
+                        buf: read::buffer_for(Some(len.saturating_sub(start))),
+                        printer,
+                        out,
+                    });
+                    let (job, step) = job.run();
+                    (i, Job::Bulk(job, step))
+                }
+                Ok((
+                    Opened {
+                        reader,
+                        regular_len: None,
+                    },
+                    _,
+                )) => (i, Job::Open(Ok((reader, printer)))),
+            }
         }));
     }
 
@@ -134,32 +163,13 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
                 self.ok = false;
                 report(format_args!("{name}: {}", io_what(&e)));
             }
-            Job::Open(Ok((opened, start))) => {
-                let mut printer = self.settings.printer(i);
-                printer.start_at(start);
+            Job::Open(Ok((reader, printer))) => {
                 ended = false;
-                match opened.regular_len {
-                    Some(len) => {
-                        let job = Box::new(Bulk {
-                            reader: opened.reader,
-                            buf: read::buffer_for(Some(len.saturating_sub(start))),
-                            printer,
-                            out: writer.buffer(),
-                        });
-                        self.bulk(i, job);
-                        self.reading[i] = Some(Reading {
-                            printer: None,
-                            last: None,
-                        });
-                    }
-                    None => {
-                        self.reading[i] = Some(Reading {
-                            printer: Some(printer),
-                            last: self.settings.last.map(LastLines::new),
-                        });
-                        self.piece(i, opened.reader, read::buffer_for(None), 0);
-                    }
-                }
+                self.reading[i] = Some(Reading {
+                    printer,
+                    last: settings.last.map(LastLines::new),
+                });
+                self.piece(i, reader, read::buffer_for(None), 0);
             }
             Job::Bulk(mut job, step) => {
                 let out = std::mem::take(&mut job.out);
@@ -191,7 +201,7 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
                 let mut next = None;
                 match read {
                     Ok(n) if n > 0 => {
-                        let printer = state.printer.as_mut().expect("a stream's printer");
+                        let printer = &mut state.printer;
                         printer.feed(&buf[..n], &mut out);
                         if let Some(last) = &mut state.last {
                             last.keep(&mut out);
@@ -204,12 +214,12 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
                     Err(e) => {
                         self.ok = false;
                         state.finish(&mut out);
-                        let printer = state.printer.as_ref().expect("a stream's printer");
+                        let printer = &state.printer;
                         report_io(name, &e, printer.line(), printer.offset());
                     }
                 }
                 if ended {
-                    let printer = state.printer.as_mut().expect("a stream's printer");
+                    let printer = &mut state.printer;
                     self.ok &= printer.problems.total == 0;
                     report_problems(name, &mut printer.problems);
                     report_hidden(name, &printer.problems);
@@ -235,12 +245,11 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
         for (i, state) in self.reading.iter_mut().enumerate() {
             let Some(state) = state else { continue };
             state.finish(out);
-            if let Some(printer) = &mut state.printer {
-                let name = &self.settings.names[i];
-                self.ok &= printer.problems.total == 0;
-                report_problems(name, &mut printer.problems);
-                report_hidden(name, &printer.problems);
-            }
+            let name = &self.settings.names[i];
+            let problems = &mut state.printer.problems;
+            self.ok &= problems.total == 0;
+            report_problems(name, problems);
+            report_hidden(name, problems);
         }
     }
 }

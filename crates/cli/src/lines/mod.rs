@@ -362,7 +362,7 @@ async fn read_all<R: CliRuntime>(
     let mut output: Option<Vec<u8>> = None;
     while jobs.len() < MAX_OPEN {
         let Some(i) = queue.pop_front() else { break };
-        jobs.open(i);
+        jobs.open(i, &writer);
     }
     let end = loop {
         let step = poll_fn(|cx| {
@@ -390,7 +390,7 @@ async fn read_all<R: CliRuntime>(
         output = out;
         if ended {
             if let Some(i) = queue.pop_front() {
-                jobs.open(i);
+                jobs.open(i, &writer);
             }
         }
     };
@@ -444,7 +444,7 @@ async fn follow_all<R: CliRuntime>(
     let mut inputs: MergeMap<usize, Follow<R>> = MergeMap::new();
     for (i, path) in settings.paths.iter().enumerate() {
         if streams[i] {
-            jobs.open(i);
+            jobs.open(i, &writer);
         } else {
             inputs.insert(i, input::follow(rt, path, settings));
         }
