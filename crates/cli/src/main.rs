@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::runtime::RuntimeKind;
-use crate::size::parse_size;
+use crate::size::{parse_line_length, parse_size};
 
 /// aiter: Python's async-iterator toolkit for Rust, as a command.
 ///
@@ -31,6 +31,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read files concurrently and print their lines as they arrive (`tail -F` with --follow).
+    ///
+    /// Inputs are opened when their turn comes (16 at a time), so any number
+    /// of files can be given. With several files each line is prefixed with
+    /// `FILE:`; lines of one file stay in order, lines of different files
+    /// interleave in blocks of whole lines as they are read. Problems go to
+    /// stderr as they are found, at most 10 per input, then a count of the rest.
+    ///
+    /// Exit status: 0 if all went well; 1 if an input could not be read or
+    /// had bad lines, or stdout is closed or failed; 2 for a usage error;
+    /// 141 (as `cat` in a shell) when the reader of the output pipe goes
+    /// away. SIGINT or SIGTERM stop a plain read with 130 or 143, like
+    /// `cat`. Under --follow, Ctrl-C is the normal way to stop: everything
+    /// read is printed (an unfinished last line of standard input or a FIFO
+    /// completed with a newline) and the status is 0 (1 after a bad input).
+    /// Stopping takes under a second even when stdout is blocked; output
+    /// that cannot be written then is lost and the status is 128 + signal
+    /// (1 under --follow).
     Lines(LinesArgs),
     /// Stream the rows of an SQLite query through aiter's paged cursor.
     Query(QueryArgs),
@@ -42,11 +59,14 @@ enum Command {
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools, reason = "one per flag")]
 struct LinesArgs {
-    /// Files to read (`-` is standard input).
+    /// Files to read (`-` is standard input; FIFOs and `<(cmd)` work too).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Print the line count per file (`COUNT FILE`, like `wc -l`) instead of the lines.
-    #[arg(long, conflicts_with = "follow")]
+    /// Print the number of lines per file (`COUNT FILE`, laid out like `wc -l`)
+    /// instead of the lines. It counts the lines `aiter lines` reads: unlike
+    /// `wc -l`, which counts newline bytes, a last line without a newline
+    /// counts too.
+    #[arg(short = 'c', long, conflicts_with_all = ["follow", "last"])]
     count: bool,
     /// Prefix each line with `FILE:` (the default with several files).
     #[arg(long, overrides_with = "no_prefix")]
@@ -54,14 +74,20 @@ struct LinesArgs {
     /// Never prefix lines with their file name.
     #[arg(long, overrides_with = "prefix")]
     no_prefix: bool,
-    /// Keep following the files by name, through truncation and rotation (`tail -F`).
-    #[arg(long)]
+    /// Keep following the files by name, through truncation and rotation
+    /// (`tail -F`). Stop with Ctrl-C.
+    #[arg(short = 'F', long)]
     follow: bool,
+    /// Print only the last N lines of each input (like `tail -n N`); with
+    /// --follow, then follow (0: only new lines).
+    #[arg(short = 'n', long, value_name = "N")]
+    last: Option<u64>,
     /// Poll period of --follow, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
     interval: u64,
-    /// Longest line accepted, in bytes (suffixes K, M, G); longer lines are reported as errors.
-    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]
+    /// Longest line accepted, in bytes (suffixes K, M, G; at least 1); longer
+    /// lines are reported as errors.
+    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_line_length)]
     max_line_length: u64,
     /// Replace invalid UTF-8 with U+FFFD instead of reporting it.
     #[arg(long, conflicts_with = "bytes")]
@@ -135,17 +161,24 @@ struct BenchArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lines(args) => lines::main(lines::Settings::new(
-            args.files,
-            args.count,
-            args.prefix,
-            args.no_prefix,
-            args.follow,
-            args.interval,
-            args.max_line_length,
-            (args.lossy, args.bytes),
-            args.runtime,
-        )),
+        Command::Lines(args) => {
+            lines::limit_blocking_pool();
+            lines::main(lines::Settings::new(
+                args.files,
+                lines::Flags {
+                    count: args.count,
+                    prefix: args.prefix,
+                    no_prefix: args.no_prefix,
+                    follow: args.follow,
+                    last: args.last,
+                    interval_ms: args.interval,
+                    max_line_length: args.max_line_length,
+                    lossy: args.lossy,
+                    bytes: args.bytes,
+                },
+                args.runtime,
+            ))
+        }
         Command::Query(args) => {
             let (db, sql) = match query_target(args.demo, args.db, args.sql) {
                 Ok(target) => target,
@@ -270,6 +303,28 @@ mod tests {
     #[test]
     fn count_and_follow_conflict() {
         assert!(Cli::try_parse_from(["aiter", "lines", "a", "--count", "--follow"]).is_err());
+        assert!(Cli::try_parse_from(["aiter", "lines", "a", "-c", "-n", "3"]).is_err());
+    }
+
+    #[test]
+    fn short_flags_and_last() {
+        let cli = Cli::try_parse_from(["aiter", "lines", "a", "-F", "-n", "5"]).unwrap();
+        let Command::Lines(args) = cli.command else {
+            panic!("not lines")
+        };
+        assert!(args.follow && !args.count);
+        assert_eq!(args.last, Some(5));
+        let cli = Cli::try_parse_from(["aiter", "lines", "a", "-c"]).unwrap();
+        let Command::Lines(args) = cli.command else {
+            panic!("not lines")
+        };
+        assert!(args.count);
+    }
+
+    #[test]
+    fn a_zero_line_length_is_a_usage_error() {
+        let e = Cli::try_parse_from(["aiter", "lines", "a", "--max-line-length", "0"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
     }
 
     fn target(args: &[&str]) -> Result<(PathBuf, String), clap::Error> {

@@ -108,9 +108,18 @@ pub trait OnRuntime {
 pub fn block_on<W: OnRuntime>(kind: RuntimeKind, work: W) -> std::io::Result<W::Output> {
     Ok(match kind {
         RuntimeKind::Tokio => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            builder.enable_all();
+            // The limit async-std's and smol's pool (the `blocking` crate)
+            // reads from the environment applies to tokio's pool too.
+            if let Some(limit) = std::env::var("BLOCKING_MAX_THREADS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+            {
+                builder.max_blocking_threads(limit);
+            }
+            let runtime = builder.build()?;
             let output = runtime.block_on(work.run(Tokio));
             // Don't wait for blocking-pool work still running (a read of a
             // terminal's stdin after Ctrl-C would never end): the work is done.

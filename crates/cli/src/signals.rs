@@ -4,14 +4,18 @@
 //! SIGTERM and completes a `futures` oneshot, which any executor can await:
 //! no runtime's signal driver (tokio's needs its reactor, async-std and smol
 //! have none) is involved, so `--runtime` changes nothing here. The command
-//! then stops reading, flushes its output and exits normally. A second
-//! signal, if the first could not stop it (a write blocked on a full pipe),
-//! exits the process at once with `128 + signal`, as the default action would.
+//! then stops reading, flushes its output and exits.
+//!
+//! Stopping is bounded: if the process is still running [`GRACE`] after
+//! the signal (its output blocked on a pipe nobody reads), the watcher
+//! exits it with `128 + signal`, as the default action would; a second
+//! signal does so at once.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -22,6 +26,9 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 pub struct Interrupted {
     received: oneshot::Receiver<i32>,
 }
+
+/// How long after SIGINT/SIGTERM the process may take to stop.
+pub const GRACE: Duration = Duration::from_millis(900);
 
 /// Starts watching for SIGINT and SIGTERM; from now on they no longer kill
 /// the process, they complete the returned future.
@@ -38,7 +45,16 @@ pub fn watch() -> io::Result<Interrupted> {
             for signal in signals.forever() {
                 match tell.take() {
                     // The receiver may be gone (the command is finishing): fine.
-                    Some(tell) => drop(tell.send(signal)),
+                    Some(tell) => {
+                        let _ = tell.send(signal);
+                        // If this thread cannot be started, the second signal still works.
+                        let _ = std::thread::Builder::new()
+                            .name("aiter-deadline".into())
+                            .spawn(move || {
+                                std::thread::sleep(GRACE);
+                                std::process::exit(128 + signal);
+                            });
+                    }
                     None => std::process::exit(128 + signal),
                 }
             }

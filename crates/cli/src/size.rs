@@ -40,6 +40,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// A maximum line length: a size ([`parse_size`]) of at least one byte.
+///
+/// # Errors
+/// As [`parse_size`], and for zero (every line would be rejected).
+pub fn parse_line_length(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err("a line length of 0 would reject every line; give at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
 /// A byte count shown the way people read it: `256 MiB`, `8.5 MiB`, `900 B`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bytes(pub u64);
@@ -90,6 +101,14 @@ mod tests {
         ] {
             assert!(parse_size(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn a_line_length_is_at_least_one_byte() {
+        assert_eq!(parse_line_length("1"), Ok(1));
+        assert_eq!(parse_line_length("8M"), Ok(8 << 20));
+        assert!(parse_line_length("0").is_err());
+        assert!(parse_line_length("0K").is_err());
     }
 
     #[test]

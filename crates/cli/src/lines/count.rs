@@ -1,10 +1,13 @@
-//! `aiter lines --count`: lines per file, like `wc -l`.
+//! `aiter lines --count`: lines per file, laid out like `wc -l`.
 //!
 //! Counting needs no line boundaries handed out one by one, so it skips the
 //! line reader's per-line work and counts exactly the lines
-//! [`LineReader`](aiter::lines::LineReader) would yield (a last line without
-//! `\n` counts), checking each line against the maximum length. Every input
-//! is counted at once.
+//! [`LineReader`](aiter::lines::LineReader) would yield: unlike `wc -l`
+//! (which counts `\n` bytes), a last line without `\n` counts; lines over
+//! the maximum length are reported and counted. Up to
+//! [`MAX_OPEN`](super::MAX_OPEN) inputs are counted at once, each opened
+//! when its turn comes; problems are reported as they are found, at most
+//! [`Problems::SHOWN`] per input.
 //!
 //! A file is counted by [`scan_at`] jobs on the runtime's blocking pool:
 //! each job reads 8 MiB through a 128 KiB buffer and feeds every piece to
@@ -17,20 +20,56 @@
 
 use std::future::poll_fn;
 use std::io::{self, Write};
-
 use std::path::Path;
+use std::process::ExitCode;
 
 use aiter::lines::{Source, Stdin};
 use aiter::rt::scan_at;
-use futures::future::{join_all, Either};
+use futures::future::Either;
+use futures::stream::{self, StreamExt};
 
 use super::input::is_stdin;
-use super::Settings;
-use crate::runtime::CliRuntime;
+use super::printer::{Problem, Problems, What};
+use super::{
+    io_what, report, report_hidden, report_io, report_problems, Settings, CLOSED_PIPE, MAX_OPEN,
+};
+use crate::runtime::{CliRuntime, OnRuntime};
 
 /// Bytes per read when counting (1 MiB measured best of 64 KiB – 16 MiB,
 /// by a small margin).
 pub const COUNT_CHUNK: usize = 1 << 20;
+
+/// `--count`: the exit code.
+#[derive(Debug)]
+pub struct CountWork(pub Settings);
+
+impl OnRuntime for CountWork {
+    type Output = ExitCode;
+
+    async fn run<R: CliRuntime>(self, rt: R) -> ExitCode {
+        let settings = self.0;
+        let mut stdout = match super::writer::stdout_file() {
+            Ok(stdout) => stdout,
+            Err(e) => {
+                report(format_args!("{e}"));
+                return ExitCode::FAILURE;
+            }
+        };
+        let counted = count_all(rt, &settings).await;
+        let ok = counted.iter().all(|c| c.ok);
+        let mut out = Vec::new();
+        write_counts(&mut out, &settings.names, &counted).expect("writing to memory");
+        match stdout.write_all(&out) {
+            Ok(()) if ok => ExitCode::SUCCESS,
+            Ok(()) => ExitCode::FAILURE,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(CLOSED_PIPE),
+            Err(e) => {
+                report(format_args!("write error: {e}"));
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
 
 /// What counting one input found.
 #[derive(Debug, Default)]
@@ -38,15 +77,15 @@ pub struct Counted {
     /// Lines, as aiter splits them (a last line without `\n` counts, unlike
     /// `wc -l`; lines reported as too long count too).
     pub lines: u64,
-    /// Problems, in input order, as `FILE: what (line N, byte offset M)`
-    /// (an I/O error ends the input).
-    pub errors: Vec<String>,
     /// Whether the input could be read at all (not: missing, a directory,
     /// no permission); `wc -l` prints no count for those.
     pub opened: bool,
+    /// Whether it was read without a problem (they were reported).
+    pub ok: bool,
 }
 
-/// Counts the lines of every input concurrently; results in input order.
+/// Counts the lines of every input, [`MAX_OPEN`] at a time; results in
+/// input order.
 pub async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted> {
     let counts = settings
         .paths
@@ -60,7 +99,16 @@ pub async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted
                 Either::Right(count_file(rt, path, name, settings.max_line_length))
             }
         });
-    join_all(counts).await
+    stream::iter(counts).buffered(MAX_OPEN).collect().await
+}
+
+/// A line over `limit` as a problem.
+fn too_long(limit: usize, line: u64, offset: u64) -> Problem {
+    Problem {
+        what: What::TooLong(limit),
+        line,
+        offset,
+    }
 }
 
 /// Bytes of a file one [`scan_at`] job counts (a pool hop per this many;
@@ -75,41 +123,37 @@ const SCAN_BUFFER: usize = 128 << 10;
 #[derive(Debug)]
 struct FileTally {
     tally: Tally,
-    too_long: Vec<(u64, u64)>,
+    problems: Problems,
 }
 
 /// Counts the lines of the file at `path` (named `name` in errors) in
 /// [`scan_at`] jobs of [`SCAN_JOB`] bytes, one after another.
 async fn count_file<R: CliRuntime>(rt: R, path: &Path, name: &str, limit: usize) -> Counted {
-    let mut counted = Counted {
-        opened: true,
-        ..Counted::default()
-    };
     let file = match rt.open(path.to_path_buf()).await {
         Ok(file) => file,
         Err(e) => {
-            counted.opened = false;
-            counted.errors.push(format!(
-                "{name}: {} (line 1, byte offset 0)",
-                io_what(e.io_error())
-            ));
-            return counted;
+            report(format_args!("{name}: {}", io_what(e.io_error())));
+            return Counted::default();
         }
     };
     let mut state = FileTally {
         tally: Tally::new(limit),
-        too_long: Vec::new(),
+        problems: Problems::default(),
     };
-    let mut buf = vec![0u8; SCAN_BUFFER];
+    // A small file gets a small buffer.
+    let len = rt.metadata(&file).await.map_or(u64::MAX, |meta| meta.len);
+    let mut buf = super::read::buffer_for(Some(len));
+    buf.truncate(SCAN_BUFFER);
     let mut offset = 0u64;
-    let feed = |state: &mut FileTally, bytes: &[u8]| {
-        let FileTally { tally, too_long } = state;
-        tally.feed(bytes, |line, at| too_long.push((line, at)));
+    let feed = move |state: &mut FileTally, bytes: &[u8]| {
+        let FileTally { tally, problems } = state;
+        tally.feed(bytes, |line, at| problems.push(too_long(limit, line, at)));
     };
     loop {
         let (result, back, back_state) =
             scan_at(&rt, &file, offset, SCAN_JOB, buf, state, feed).await;
         (buf, state) = (back, back_state);
+        report_problems(name, &mut state.problems);
         match result {
             Ok(n) => {
                 offset += n;
@@ -118,41 +162,33 @@ async fn count_file<R: CliRuntime>(rt: R, path: &Path, name: &str, limit: usize)
                 }
             }
             Err(e) => {
-                counted
-                    .errors
-                    .extend(too_long_messages(name, limit, &state.too_long));
-                counted.errors.push(format!(
-                    "{name}: {} (line {}, byte offset {})",
-                    io_what(e.io_error()),
+                report_io(
+                    name,
+                    e.io_error(),
                     state.tally.lines + 1,
-                    state.tally.offset
-                ));
-                counted.lines = state.tally.lines;
-                return counted;
+                    state.tally.offset,
+                );
+                report_hidden(name, &state.problems);
+                return Counted {
+                    lines: state.tally.lines,
+                    opened: true,
+                    ok: false,
+                };
             }
         }
     }
     let FileTally {
         mut tally,
-        mut too_long,
+        mut problems,
     } = state;
-    tally.finish(|line, at| too_long.push((line, at)));
-    counted
-        .errors
-        .extend(too_long_messages(name, limit, &too_long));
-    counted.lines = tally.lines;
-    counted
-}
-
-/// The messages for lines over `limit`, given as (line, offset).
-fn too_long_messages<'a>(
-    name: &'a str,
-    limit: usize,
-    lines: &'a [(u64, u64)],
-) -> impl Iterator<Item = String> + 'a {
-    lines.iter().map(move |(number, offset)| {
-        format!("{name}: line longer than {limit} bytes (line {number}, byte offset {offset})")
-    })
+    tally.finish(|line, at| problems.push(too_long(limit, line, at)));
+    report_problems(name, &mut problems);
+    report_hidden(name, &problems);
+    Counted {
+        lines: tally.lines,
+        opened: true,
+        ok: problems.total == 0,
+    }
 }
 
 /// Counts the lines of `source` (named `name` in errors), reading `chunk`
@@ -160,55 +196,39 @@ fn too_long_messages<'a>(
 async fn count<S: Source>(source: S, name: &str, limit: usize, chunk: usize) -> Counted {
     let mut source = Box::pin(source);
     let mut tally = Tally::new(limit);
+    let mut problems = Problems::default();
     let mut counted = Counted {
         opened: true,
         ..Counted::default()
     };
     let mut spare = vec![0u8; chunk.max(1)];
     source.as_mut().start_read(vec![0u8; chunk.max(1)], 0);
-    loop {
+    let failed = loop {
         let (result, filled) = poll_fn(|cx| source.as_mut().poll_read(cx)).await;
         match result {
-            Ok(0) => break,
+            Ok(0) => break false,
             Ok(n) => {
                 // The next read runs while this chunk is counted.
                 source.as_mut().start_read(std::mem::take(&mut spare), 0);
-                tally.feed(&filled[..n], |number, offset| {
-                    counted.errors.push(format!(
-                        "{name}: line longer than {limit} bytes (line {number}, byte offset {offset})"
-                    ));
+                tally.feed(&filled[..n], |line, at| {
+                    problems.push(too_long(limit, line, at))
                 });
+                report_problems(name, &mut problems);
                 spare = filled;
             }
             Err(e) => {
                 counted.opened = tally.offset > 0;
-                counted.errors.push(format!(
-                    "{name}: {} (line {}, byte offset {})",
-                    io_what(&e),
-                    tally.lines + 1,
-                    tally.offset
-                ));
-                break;
+                report_io(name, &e, tally.lines + 1, tally.offset);
+                break true;
             }
         }
-    }
-    tally.finish(|number, offset| {
-        counted.errors.push(format!(
-            "{name}: line longer than {limit} bytes (line {number}, byte offset {offset})"
-        ));
-    });
+    };
+    tally.finish(|line, at| problems.push(too_long(limit, line, at)));
+    report_problems(name, &mut problems);
+    report_hidden(name, &problems);
     counted.lines = tally.lines;
+    counted.ok = !failed && problems.total == 0;
     counted
-}
-
-/// What an I/O error says, the way aiter's `LineError` says it.
-pub fn io_what(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => e.to_string(),
-    }
 }
 
 /// The sans-io line counter: bytes in, line count and too-long lines out.
@@ -335,8 +355,8 @@ mod tests {
     fn counted(lines: u64, opened: bool) -> Counted {
         Counted {
             lines,
-            errors: Vec::new(),
             opened,
+            ok: true,
         }
     }
 
@@ -390,7 +410,7 @@ mod tests {
         })
     }
 
-    fn tally(data: &[u8], limit: usize, chunk: usize) -> Counted {
+    fn counted_source(data: &[u8], limit: usize, chunk: usize) -> Counted {
         let source = Memory {
             data: data.to_vec(),
             at: 0,
@@ -398,6 +418,18 @@ mod tests {
             read: None,
         };
         futures::executor::block_on(count(source, "x", limit, chunk))
+    }
+
+    /// The tally of `data` fed in pieces of `chunk` bytes: lines and the
+    /// too-long lines as (line, offset).
+    fn tally(data: &[u8], limit: usize, chunk: usize) -> (u64, Vec<(u64, u64)>) {
+        let mut tally = Tally::new(limit);
+        let mut long = Vec::new();
+        for piece in data.chunks(chunk) {
+            tally.feed(piece, |n, o| long.push((n, o)));
+        }
+        tally.finish(|n, o| long.push((n, o)));
+        (tally.lines, long)
     }
 
     #[test]
@@ -414,17 +446,12 @@ mod tests {
             b"ok\n1234567890\r\nok\n\r\n",
         ];
         for data in inputs {
-            let (lines, long) = reference(data, 5);
+            let expected = reference(data, 5);
             for chunk in 1..=data.len().max(1) + 1 {
-                let counted = tally(data, 5, chunk);
-                assert_eq!(counted.lines, lines, "{data:?} chunk {chunk}");
-                let expected: Vec<String> = long
-                    .iter()
-                    .map(|(n, o)| {
-                        format!("x: line longer than 5 bytes (line {n}, byte offset {o})")
-                    })
-                    .collect();
-                assert_eq!(counted.errors, expected, "{data:?} chunk {chunk}");
+                assert_eq!(tally(data, 5, chunk), expected, "{data:?} chunk {chunk}");
+                let counted = counted_source(data, 5, chunk);
+                assert_eq!(counted.lines, expected.0, "{data:?} chunk {chunk}");
+                assert_eq!(counted.ok, expected.1.is_empty());
             }
         }
     }
@@ -447,8 +474,7 @@ mod tests {
             let counted = futures::executor::block_on(count_file(aiter::smol::Smol, &path, "x", 5));
             assert!(counted.opened);
             assert_eq!(counted.lines, lines, "{data:?}");
-            let expected: Vec<String> = too_long_messages("x", 5, &long).collect();
-            assert_eq!(counted.errors, expected, "{data:?}");
+            assert_eq!(counted.ok, long.is_empty(), "{data:?}");
         }
         let missing = futures::executor::block_on(count_file(
             aiter::smol::Smol,
@@ -456,11 +482,7 @@ mod tests {
             "nope",
             5,
         ));
-        assert!(!missing.opened);
-        assert_eq!(
-            missing.errors,
-            ["nope: no such file or directory (line 1, byte offset 0)"]
-        );
+        assert!(!missing.opened && !missing.ok);
     }
 
     #[test]
