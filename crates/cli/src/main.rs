@@ -32,7 +32,7 @@ struct Cli {
 enum Command {
     /// Read files concurrently and print their lines as they arrive (`tail -F` with --follow).
     Lines(LinesArgs),
-    /// Stream the rows of an SQLite query through aiter's paged cursor.
+    /// Stream the rows of an SQLite or PostgreSQL query through aiter's paged cursor.
     Query(QueryArgs),
     /// Run the runtime comparison: workloads on tokio, async-std and smol, against peers.
     Bench(BenchArgs),
@@ -77,7 +77,8 @@ struct LinesArgs {
 /// `aiter query`.
 #[derive(Debug, Args)]
 struct QueryArgs {
-    /// SQLite database file (with --demo: omit it; a single argument is the SQL).
+    /// SQLite database file, or a PostgreSQL URL (postgresql://…) or key=value string
+    /// (with --demo: omit it; a single argument is the SQL).
     #[arg(required_unless_present = "demo")]
     db: Option<PathBuf>,
     /// The query to run.
@@ -96,6 +97,9 @@ struct QueryArgs {
     /// Print the column names first (tab-separated output).
     #[arg(long, conflicts_with = "json")]
     header: bool,
+    /// A bind parameter, `$1` first (repeatable; PostgreSQL: text, typed by the server).
+    #[arg(long = "param", value_name = "VALUE")]
+    params: Vec<String>,
     /// Runtime to run on.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
     runtime: RuntimeKind,
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
                     json: args.json,
                     header: args.header,
                     runtime: args.runtime,
+                    params: args.params,
                 },
                 args.demo,
             )

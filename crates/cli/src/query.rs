@@ -26,6 +26,8 @@ use aiter_sqlite::rusqlite::types::Value;
 
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
+mod postgres;
+
 /// The default SQL of `aiter query --demo`.
 pub const DEMO_SQL: &str = "SELECT * FROM users";
 
@@ -47,11 +49,26 @@ pub struct Settings {
     pub header: bool,
     /// `--runtime`.
     pub runtime: RuntimeKind,
+    /// `--param`: bind parameters `$1`, `$2`, … (PostgreSQL only here).
+    pub params: Vec<String>,
 }
 
 /// Runs `aiter query`; with `demo`, on a fresh demo database in a temp dir
 /// (removed at the end) instead of `settings.db`.
 pub fn main(mut settings: Settings, demo: bool) -> ExitCode {
+    if let Some(db) = settings
+        .db
+        .to_str()
+        .filter(|db| !demo && postgres::is_postgres(db))
+    {
+        return postgres::main(&settings, db);
+    }
+    if !settings.params.is_empty() {
+        report(format_args!(
+            "--param is not supported for SQLite databases"
+        ));
+        return ExitCode::FAILURE;
+    }
     let _dir = if demo {
         match make_demo() {
             Ok((dir, path)) => {
