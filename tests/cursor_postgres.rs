@@ -408,7 +408,57 @@ async fn dropping_the_cursor_closes_its_connection<R: PgRuntime>(rt: R) {
     assert_eq!(left, 0, "the dropped cursor's backend is gone");
 }
 
+/// A `next` future dropped while its page is on the wire loses nothing:
+/// the page arrives for the next call.
+async fn next_dropped_mid_fetch_loses_nothing<R: PgRuntime>(rt: R) {
+    use futures::FutureExt;
+    let Some((config, _)) = config() else { return };
+    for (sql, keyset) in [
+        (
+            "SELECT g FROM generate_series(1, 3000) AS g ORDER BY g",
+            false,
+        ),
+        ("SELECT g FROM generate_series(1, 3000) AS g", true),
+    ] {
+        let query = Query::new(sql).page_size(250);
+        let mut got = Vec::new();
+        let mut dropped = 0;
+        macro_rules! drain {
+            ($cursor:expr) => {{
+                let mut cursor = pin!($cursor);
+                loop {
+                    // Poll once and drop the future if the page is not there yet.
+                    match next(&mut cursor).now_or_never() {
+                        Some(Some(row)) => got.push(int(&row.unwrap(), 0)),
+                        Some(None) => break,
+                        None => {
+                            dropped += 1;
+                            rt.sleep(std::time::Duration::from_micros(200)).await;
+                        }
+                    }
+                }
+            }};
+        }
+        if keyset {
+            drain!(Cursor::new(aiter_postgres::keyset(
+                rt.clone(),
+                config.clone(),
+                query,
+                Keyset::new("g")
+            ))
+            .prefetch(1));
+        } else {
+            drain!(
+                Cursor::new(aiter_postgres::pages(rt.clone(), config.clone(), query)).prefetch(1)
+            );
+        }
+        assert_eq!(got, (1..=3_000).collect::<Vec<_>>());
+        assert!(dropped > 0, "some polls found the page on the wire");
+    }
+}
+
 on_every_runtime!(
+    next_dropped_mid_fetch_loses_nothing,
     pages_deliver_every_row_in_order,
     values_come_in_postgres_text_form,
     params_are_bound_with_server_inferred_types,

@@ -345,3 +345,32 @@ impl<P> Future for PageFetch<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[cfg(feature = "smol")]
+    #[test]
+    fn fetch_functions_and_their_futures_are_send() {
+        let config = Config::new();
+        let mut pages = pages(aiter_rt_smol::Smol, config.clone(), Query::new("SELECT 1"));
+        let mut walk = keyset(
+            aiter_rt_smol::Smol,
+            config,
+            Query::new("SELECT 1"),
+            Keyset::new("k"),
+        );
+        assert_send(&pages);
+        assert_send(&walk);
+        smol::block_on(async {
+            // No host: the page's task answers with an error.
+            let page = pages(None);
+            assert_send(&page);
+            assert!(matches!(page.await, Err(Error::NoHost)));
+            assert!(matches!(walk(None).await, Err(Error::NoHost)));
+        });
+    }
+}
