@@ -6,7 +6,10 @@
 //! pages of `PAGE`, over the unix socket of the test server
 //! (`AITER_TEST_POSTGRES`, or a throwaway cluster started for the run by
 //! `.ci/postgres`). The consumer either only counts the rows (`idle`) or
-//! also spins for `C` per page (`busy`). Every routine checks the row count
+//! also works for `C` per page (`busy`): it sleeps (a consumer waiting on
+//! its own I/O; this measures overlap even on a loaded machine), or with
+//! `AITER_BENCH_SPIN=1` spins (a CPU-bound consumer, which overlaps only
+//! with a free core). Every routine checks the row count
 //! and the sum of the first column.
 //!
 //! In each criterion group: aiter's `pages` with prefetch 0 and 1, and the
@@ -74,7 +77,10 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The consumer's work on one page.
 fn work(busy: bool) {
-    if busy {
+    static SPIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if busy && !*SPIN.get_or_init(|| std::env::var("AITER_BENCH_SPIN").is_ok_and(|v| v == "1")) {
+        std::thread::sleep(C);
+    } else if busy {
         let start = Instant::now();
         while start.elapsed() < C {
             std::hint::spin_loop();
