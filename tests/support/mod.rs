@@ -115,3 +115,4 @@ macro_rules! on_every_executor {
 }
 
 pub(crate) use {on_every_executor, on_every_runtime};
+pub mod postgres;

@@ -49,7 +49,7 @@ enum Command {
     /// that cannot be written then is lost and the status is 128 + signal
     /// (1 under --follow).
     Lines(LinesArgs),
-    /// Stream the rows of an SQLite query through aiter's paged cursor.
+    /// Stream the rows of an SQLite or PostgreSQL query through aiter's paged cursor.
     Query(QueryArgs),
     /// Run the runtime comparison: workloads on tokio, async-std and smol, against peers.
     Bench(BenchArgs),
@@ -105,7 +105,8 @@ struct LinesArgs {
 #[command(after_long_help = query::HELP)]
 #[allow(clippy::struct_excessive_bools, reason = "one per flag")]
 struct QueryArgs {
-    /// SQLite database file (with --demo: omit it; a single argument is the SQL).
+    /// SQLite database file, or a PostgreSQL URL (postgresql://…) or key=value string
+    /// (with --demo: omit it; a single argument is the SQL).
     #[arg(required_unless_present = "demo")]
     db: Option<PathBuf>,
     /// The query to run.
@@ -125,6 +126,7 @@ struct QueryArgs {
     #[arg(long, conflicts_with = "json")]
     header: bool,
     /// Bind VALUE (as text) to the next positional parameter: the first to ?1 / $1, the second to ?2 / $2, ...
+    /// (PostgreSQL: typed by the server).
     #[arg(long = "param", value_name = "VALUE", allow_hyphen_values = true)]
     params: Vec<String>,
     /// Print TEXT that is not valid UTF-8 repaired (U+FFFD) instead of reporting its row as an error.

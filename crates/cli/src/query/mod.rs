@@ -10,6 +10,7 @@
 
 mod demo;
 mod output;
+mod postgres;
 mod sqlite;
 
 use std::io::{self, Write};
@@ -76,6 +77,9 @@ pub struct Settings {
 pub fn main(settings: Settings, demo: bool) -> ExitCode {
     if demo {
         return demo::main(settings);
+    }
+    if let Some(db) = settings.db.to_str().filter(|db| postgres::is_postgres(db)) {
+        return postgres::main(&settings, db);
     }
     sqlite::main(settings)
 }
