@@ -22,6 +22,8 @@ use pin_project_lite::pin_project;
 
 mod body;
 mod co;
+#[allow(unsafe_code)]
+mod slot;
 mod try_generate;
 
 use self::body::Body;

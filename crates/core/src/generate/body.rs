@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::co::{self, Co};
-use crate::raw::{self, Receiver};
+use super::slot::{self, Receiver};
 
 pin_project! {
     /// A generator's body through its life.
@@ -109,7 +109,7 @@ where
     ) -> Poll<Option<R>> {
         match self.as_mut().project_replace(Self::Finished) {
             BodyOwn::Unstarted { f } => {
-                let (tx, rx) = raw::slot();
+                let (tx, rx) = slot::slot();
                 let fut = f(Co::new(tx));
                 self.set(Self::Running { fut, rx });
                 self.poll_next(cx, item, last)

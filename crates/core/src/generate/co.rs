@@ -5,7 +5,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::raw::{Sender, SlotState, Waiter};
+use super::slot::{Sender, SlotState, Waiter};
 
 /// Panic message when an item is yielded before the previous one was taken.
 pub(crate) const NOT_TAKEN: &str = "aiter: `Co::yield_` called while the previous item is still \

@@ -533,5 +533,5 @@ fn auto_traits() {
     assert_not_send(&items);
     assert_eq!(block_on(next(&mut pin!(items))).as_deref(), Some(&5));
 
-    assert_not_sync(&Co::<u8>::new(crate::raw::slot().0));
+    assert_not_sync(&Co::<u8>::new(super::slot::slot().0));
 }

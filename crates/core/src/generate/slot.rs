@@ -1,5 +1,5 @@
-//! The core's one module with `unsafe` code: the one-slot hand-over cell
-//! behind [`generate`](crate::generate::generate).
+//! The core's one module with `unsafe` code: the one-item hand-over slot
+//! between a generator's body and its stream.
 //!
 //! Everything here has a **safe** API that is sound however it is called:
 //! the invariants below are enforced by the types and the state atomic, not
@@ -41,8 +41,6 @@
 //! except the receiver's `CLOSED`, a swap that drops the item it finds; a
 //! writer on another thread racing with it may store `FULL` over `CLOSED`,
 //! and that item is then dropped with the slot ([`Slot`]'s `Drop`).
-#![cfg(feature = "alloc")]
-
 use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
