@@ -1,5 +1,8 @@
 //! Generators side by side: ns/item for the sum of `0..N` (N = 10 M),
-//! consumed with `StreamExt::next` on `futures::executor::block_on`.
+//! consumed with `StreamExt::next` on `futures::executor::block_on`. Two
+//! groups: plain generators (`generate` against a hand-written `Stream`,
+//! `unfold`, `async-stream`'s `stream!`, `async-fn-stream`), and fallible
+//! ones (`try_generate` against `try_stream!`, items `Result<u64, io::Error>`).
 //!
 //! Every producer passes each item through `black_box`, so the compiler
 //! cannot turn a fully inlined generator into a vectorised counting loop
@@ -10,6 +13,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::io;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 
@@ -52,8 +56,31 @@ fn sum<S: Stream<Item = u64>>(stream: S) -> (u64, u64) {
     })
 }
 
+/// Consumes a fallible `stream`, returning the sum of the `Ok` items and the
+/// count; an `Err` item fails the run.
+fn try_sum<S: Stream<Item = io::Result<u64>>>(stream: S) -> (u64, u64) {
+    futures::executor::block_on(async {
+        let mut stream = pin!(stream);
+        let (mut sum, mut count) = (0u64, 0u64);
+        while let Some(i) = stream.next().await {
+            sum = sum.wrapping_add(i.expect("no errors in this run"));
+            count += 1;
+        }
+        (sum, count)
+    })
+}
+
 fn check((sum, count): (u64, u64)) {
     assert_eq!((sum, count), (SUM, N));
+}
+
+/// `try_stream!` needs its error type named outside the macro.
+fn try_stream_peer(n: u64) -> impl Stream<Item = io::Result<u64>> {
+    async_stream::try_stream! {
+        for i in 0..n {
+            yield black_box(i);
+        }
+    }
 }
 
 fn generators(c: &mut Criterion) {
@@ -100,6 +127,30 @@ fn generators(c: &mut Criterion) {
                     }
                 })))
             });
+        },
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("try_generate sum 0..N");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(N));
+    group.bench_with_input(BenchmarkId::new("aiter try_generate", N), &N, |b, &n| {
+        b.iter(|| {
+            check(try_sum(aiter::generate::try_generate(
+                move |co| async move {
+                    for i in 0..n {
+                        co.yield_(black_box(i)).await;
+                    }
+                    Ok::<(), io::Error>(())
+                },
+            )))
+        });
+    });
+    group.bench_with_input(
+        BenchmarkId::new("async-stream try_stream!", N),
+        &N,
+        |b, &n| {
+            b.iter(|| check(try_sum(try_stream_peer(n))));
         },
     );
     group.finish();

@@ -1,5 +1,5 @@
 //! Generators: Python's `async def … yield` as a plain function, on any
-//! executor, without a macro or a thread-local.
+//! executor, without a macro.
 //!
 //! | Python | aiter |
 //! |---|---|
@@ -9,7 +9,9 @@
 //!
 //! The body talks to its stream through a one-item slot shared by one `Arc`,
 //! allocated when the body starts: one allocation per generator, none per
-//! item. Needs the `alloc` feature.
+//! item, no atomic operation per item with `std` (a thread-local names the
+//! generator being polled, so a [`Co`] knows whether it runs inside its own
+//! generator's poll). Needs the `alloc` feature.
 #![cfg(feature = "alloc")]
 
 use core::fmt;
@@ -22,6 +24,9 @@ use pin_project_lite::pin_project;
 
 mod body;
 mod co;
+#[allow(unsafe_code)]
+mod slot;
+mod sync;
 mod try_generate;
 
 use self::body::Body;

@@ -63,8 +63,6 @@ pub mod lines;
 pub mod merge;
 mod next;
 mod next_or;
-#[allow(unsafe_code)]
-mod raw;
 pub mod rt;
 pub mod time;
 

@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::co::{self, Co};
-use crate::raw::{self, Receiver};
+use super::slot::{self, Receiver};
 
 pin_project! {
     /// A generator's body through its life.
@@ -47,7 +47,7 @@ where
     /// `output`; `Ready(None)` forever after. `Pending`: the body awaits
     /// something else, whose waker is registered with `cx` (a yield never
     /// makes this `Pending`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_next<R>(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -55,20 +55,25 @@ where
         last: fn(Fut::Output) -> Option<R>,
     ) -> Poll<Option<R>> {
         // The hot path, one item per call, inlined into the stream's
-        // `poll_next`; everything else is in the cold fns below.
-        if let BodyProj::Running { fut, rx } = self.as_mut().project() {
-            if rx.holds_stale_item() {
-                co::used_outside();
+        // `poll_next`; everything else is in the cold fns below. The body is
+        // polled from this one place only (a start loops back here), so the
+        // compiler can inline it too.
+        loop {
+            if let BodyProj::Running { fut, rx } = self.as_mut().project() {
+                let (polled, yielded) = match rx.poll_with(fut, cx) {
+                    Ok(done) => done,
+                    Err(misuse) => co::misused(misuse),
+                };
+                return match (polled, yielded) {
+                    (Poll::Pending, Some(x)) => Poll::Ready(Some(item(x))),
+                    (Poll::Pending, None) => Poll::Pending,
+                    (Poll::Ready(output), yielded) => self.returned(output, yielded, item, last),
+                };
             }
-            if let Poll::Ready(output) = fut.poll(cx) {
-                return self.returned(output, item, last);
+            if let Some(done) = self.as_mut().poll_other(last) {
+                return done;
             }
-            return match rx.take() {
-                Some(x) => Poll::Ready(Some(item(x))),
-                None => Poll::Pending,
-            };
         }
-        self.poll_other(cx, item, last)
     }
 
     /// The body returned `output`: hands over the item it may have yielded
@@ -78,13 +83,10 @@ where
     fn returned<R>(
         mut self: Pin<&mut Self>,
         output: Fut::Output,
+        yielded: Option<T>,
         item: fn(T) -> R,
         last: fn(Fut::Output) -> Option<R>,
     ) -> Poll<Option<R>> {
-        let yielded = match self.as_mut().project() {
-            BodyProj::Running { rx, .. } => rx.take(),
-            _ => None,
-        };
         match yielded {
             Some(x) => {
                 self.set(Self::Returning { output });
@@ -97,26 +99,24 @@ where
         }
     }
 
-    /// `poll_next` in every state but `Running`: start the body, or hand out
-    /// its return value, or report the end.
+    /// `poll_next` in every state but `Running`: start the body (`None`:
+    /// poll it now), or hand out its return value, or report the end.
     #[cold]
     #[inline(never)]
     fn poll_other<R>(
         mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        item: fn(T) -> R,
         last: fn(Fut::Output) -> Option<R>,
-    ) -> Poll<Option<R>> {
+    ) -> Option<Poll<Option<R>>> {
         match self.as_mut().project_replace(Self::Finished) {
             BodyOwn::Unstarted { f } => {
-                let (tx, rx) = raw::slot();
+                let (tx, rx) = slot::slot();
                 let fut = f(Co::new(tx));
                 self.set(Self::Running { fut, rx });
-                self.poll_next(cx, item, last)
+                None
             }
-            BodyOwn::Returning { output } => Poll::Ready(last(output)),
+            BodyOwn::Returning { output } => Some(Poll::Ready(last(output))),
             // `Running` never gets here: `poll_next` handles it.
-            BodyOwn::Running { .. } | BodyOwn::Finished => Poll::Ready(None),
+            BodyOwn::Running { .. } | BodyOwn::Finished => Some(Poll::Ready(None)),
         }
     }
 }

@@ -5,15 +5,16 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::raw::{Sender, SlotState, Waiter};
+use super::slot::{Misuse, Sender, Waiter};
 
 /// Panic message when an item is yielded before the previous one was taken.
 pub(crate) const NOT_TAKEN: &str = "aiter: `Co::yield_` called while the previous item is still \
      waiting to be taken; await each `yield_` future before calling `yield_` again";
-/// Panic message of the stream when it finds an item handed over while it was
-/// not polling the body (a `Co` moved out of the body and used elsewhere).
-pub(crate) const OUTSIDE: &str = "aiter: `Co::yield_` used outside its generator's poll (the \
-     generator found an item it did not ask for); the `Co` must stay inside the generator's body";
+/// Panic message when a `Co` is used outside its generator's poll (moved out
+/// of the body and used elsewhere): by `yield_` with `std`, by the stream's
+/// next poll without.
+pub(crate) const OUTSIDE: &str = "aiter: `Co::yield_` used outside its generator's poll; the \
+     `Co` must stay inside the generator's body";
 /// Panic message when `yield_` is used after the generator was dropped or
 /// finished (the `Co` was moved out of the body).
 pub(crate) const CLOSED: &str = "aiter: `Co::yield_` used after its generator was dropped or \
@@ -37,15 +38,15 @@ pub(crate) const CLOSED: &str = "aiter: `Co::yield_` used after its generator wa
 /// - once the generator was dropped or finished, `yield_` (and polling a
 ///   `yield_` future) panics with "`Co::yield_` used after its generator was
 ///   dropped or finished";
-/// - an item yielded anywhere but inside the generator's own poll (after
-///   moving the `Co` into another task, say) makes the generator's next
-///   `poll_next` panic with "`Co::yield_` used outside its generator's poll".
-///   The check is made there, not in `yield_`, because checking in `yield_`
-///   would need two extra stores per item (the generator would have to mark
-///   each poll of the body), which cost about a quarter of the per-item time.
-///   (If that other task runs on another thread at the very moment the
-///   generator is being polled, the item may be delivered instead; either way
-///   nothing unsound happens.)
+/// - with the `std` feature, `yield_` (or polling a `yield_` future) anywhere
+///   but inside its own generator's poll — after moving the `Co` into another
+///   task or thread, or into another generator's body — panics there with
+///   "`Co::yield_` used outside its generator's poll", and nothing is handed
+///   over. Without `std` there is no thread-local to check: such an item makes
+///   the generator's next `poll_next` panic with that message instead (and if
+///   the other task runs on another thread at the very moment the generator
+///   is being polled, the item may be delivered; either way nothing unsound
+///   happens).
 pub struct Co<T> {
     tx: Sender<T>,
 }
@@ -66,7 +67,8 @@ impl<T> Co<T> {
     ///
     /// # Panics
     /// If the previous item was not taken yet (await each `yield_` before the
-    /// next), and after the generator was dropped or finished: see [`Co`].
+    /// next), after the generator was dropped or finished, and (with `std`)
+    /// outside its generator's poll: see [`Co`].
     ///
     /// # Cancel safety
     /// The item belongs to the stream once `yield_` returns; dropping the
@@ -75,12 +77,12 @@ impl<T> Co<T> {
     #[inline]
     #[track_caller]
     pub fn yield_(&self, item: T) -> Yield<'_, T> {
-        if let Err((item, state)) = self.tx.send(item) {
-            drop(item);
-            misuse(state);
-        }
-        Yield {
-            waiter: self.tx.waiter(),
+        match self.tx.send(item) {
+            Ok(waiter) => Yield { waiter },
+            Err((item, misuse)) => {
+                drop(item);
+                misused(misuse)
+            }
         }
     }
 }
@@ -110,13 +112,14 @@ impl<T> Future for Yield<'_, T> {
     /// body this future is next polled when the consumer asks for more).
     ///
     /// # Panics
-    /// When the generator was dropped or finished: see [`Co`].
+    /// When the generator was dropped or finished, or (with `std`) when
+    /// polled outside its generator's poll: see [`Co`].
     #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         match self.waiter.taken() {
             Ok(true) => Poll::Ready(()),
             Ok(false) => Poll::Pending,
-            Err(state) => misuse(state),
+            Err(misuse) => misused(misuse),
         }
     }
 }
@@ -124,19 +127,12 @@ impl<T> Future for Yield<'_, T> {
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn misuse(state: SlotState) -> ! {
-    match state {
-        SlotState::Closed => panic!("{}", CLOSED),
-        SlotState::Full | SlotState::Empty => panic!("{}", NOT_TAKEN),
+pub(super) fn misused(misuse: Misuse) -> ! {
+    match misuse {
+        Misuse::NotTaken => panic!("{}", NOT_TAKEN),
+        Misuse::Outside => panic!("{}", OUTSIDE),
+        Misuse::Closed => panic!("{}", CLOSED),
     }
-}
-
-/// The stream's panic when it finds an item it did not ask for.
-#[cold]
-#[inline(never)]
-#[track_caller]
-pub(super) fn used_outside() -> ! {
-    panic!("{}", OUTSIDE)
 }
 
 impl<T> fmt::Debug for Yield<'_, T> {

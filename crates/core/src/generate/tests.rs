@@ -445,6 +445,54 @@ fn misuse_from_another_thread_is_never_a_data_race() {
     drop(s);
 }
 
+/// With `std` the `Co` itself refuses to hand over outside its generator's
+/// poll: the thread that stole it panics, the generator never sees the item.
+#[cfg(feature = "std")]
+#[test]
+fn misuse_a_co_moved_to_another_thread_panics_there_and_hands_over_nothing() {
+    extern crate std;
+    use std::sync::mpsc;
+
+    let (tx, rx) = mpsc::channel::<Co<String>>();
+    let s = generate(move |co| async move {
+        tx.send(co).unwrap();
+        core::future::pending::<()>().await;
+    });
+    let mut s = Box::pin(s);
+    assert_eq!(s.as_mut().poll_next(&mut noop_cx()), Poll::Pending);
+    let co = rx.recv().unwrap();
+    let thief = std::thread::spawn(move || {
+        let panic = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            drop(co.yield_(String::from("stolen")));
+        }))
+        .expect_err("yield_ outside the generator's poll panics");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert_eq!(message, OUTSIDE);
+        co
+    });
+    let co = thief.join().unwrap();
+    assert_eq!(s.as_mut().poll_next(&mut noop_cx()), Poll::Pending);
+    drop(s);
+    drop(co);
+}
+
+/// A generator's `Co` used inside another generator's body (polled inside
+/// the first one's poll) is refused too: only the innermost poll counts.
+#[cfg(feature = "std")]
+#[test]
+#[should_panic(expected = "used outside its generator's poll")]
+fn misuse_a_co_used_inside_a_nested_generator_panics() {
+    let s = generate(|co| async move {
+        let inner = generate(|_inner_co: Co<u8>| async {
+            co.yield_(1u8).await;
+        });
+        let mut inner = pin!(inner);
+        let _ = next(&mut inner).await;
+    });
+    let mut s = pin!(s);
+    let _ = s.as_mut().poll_next(&mut noop_cx());
+}
+
 #[test]
 fn debug_does_not_need_debug_closures() {
     let s = generate(|co| async move { co.yield_(1u8).await });
@@ -533,5 +581,5 @@ fn auto_traits() {
     assert_not_send(&items);
     assert_eq!(block_on(next(&mut pin!(items))).as_deref(), Some(&5));
 
-    assert_not_sync(&Co::<u8>::new(crate::raw::slot().0));
+    assert_not_sync(&Co::<u8>::new(super::slot::slot().0));
 }
