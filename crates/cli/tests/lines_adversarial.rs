@@ -398,6 +398,20 @@ fn a_closed_stdout_is_one_error_and_exit_1_on_every_runtime() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{runtime}");
+        // Nor is `/dev/null` opened read-write, as Python's `subprocess.DEVNULL`
+        // and daemon(3) hand it over.
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        let out = Command::new(aiter_path())
+            .args(["lines", "--runtime", runtime])
+            .arg(&log)
+            .stdout(null)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{runtime}: {out:?}");
     }
 }
 

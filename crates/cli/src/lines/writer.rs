@@ -91,19 +91,10 @@ pub fn stdout_file() -> io::Result<std::fs::File> {
         .as_fd()
         .try_clone_to_owned()
         .map_err(|_| closed())?;
-    // The Rust runtime replaces a descriptor 1 that was closed at start with
-    // `/dev/null` opened read-write; a shell's `>/dev/null` opens it
-    // write-only. Writes would vanish without an error: say it is closed.
-    // (A parent that hands over `/dev/null` opened read-write, as Python's
-    // `subprocess.DEVNULL` and daemon(3) do, looks the same and is refused
-    // too; `>/dev/null` works.)
-    let flags = rustix::fs::fcntl_getfl(&fd)?;
-    if flags.contains(rustix::fs::OFlags::RDWR) {
-        let here = rustix::fs::fstat(&fd)?;
-        let null = rustix::fs::stat("/dev/null")?;
-        if (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino) {
-            return Err(closed());
-        }
+    // The Rust runtime reopens a descriptor 1 that was closed at start as
+    // `/dev/null`: writes would vanish without an error, so say it is closed.
+    if crate::startup::stdout_closed_at_start() {
+        return Err(closed());
     }
     Ok(std::fs::File::from(fd))
 }
