@@ -219,22 +219,13 @@ fn write_tsv(out: &mut impl Write, row: &SimpleQueryRow) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// The JSON-encoded keys of `columns`: a name seen before gets the first
-/// free suffix `_2`, `_3`, …
+/// The JSON-encoded keys of `columns`, repeats renamed as the SQLite path
+/// does ([`unique_names`](super::output::unique_names)).
 fn json_keys(columns: &[String]) -> Vec<String> {
-    let mut taken = std::collections::HashSet::new();
-    let mut keys = Vec::with_capacity(columns.len());
-    for name in columns {
-        let mut key = name.clone();
-        let mut n = 2;
-        while taken.contains(&key) || (key != *name && columns.contains(&key)) {
-            key = format!("{name}_{n}");
-            n += 1;
-        }
-        taken.insert(key.clone());
-        keys.push(serde_json::to_string(&key).expect("a string serialises"));
-    }
-    keys
+    super::output::unique_names(columns)
+        .iter()
+        .map(|key| serde_json::to_string(key).expect("a string serialises"))
+        .collect()
 }
 
 /// Writes one row as a JSON object (keys in column order) and a newline:
