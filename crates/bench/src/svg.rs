@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{number, scaled, Record, Report};
+use crate::report::{number, scale, scaled, Record, Report};
 
 const WIDTH: u32 = 1100;
 const LABEL_WIDTH: u32 = 330;
@@ -71,6 +71,20 @@ fn groups(records: &[Record]) -> Vec<(String, Vec<&Record>)> {
         }
     }
     groups
+}
+
+/// A grid label: a power of ten, scaled, without trailing zeros (`1 ms`).
+fn tick(value: f64, unit: &str) -> String {
+    let (factor, unit) = scale(value, unit);
+    let shown = value * factor;
+    let digits = if shown >= 1.0 { 0 } else { 3 };
+    let text = format!("{shown:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').to_owned()
+    } else {
+        text
+    };
+    format!("{text} {unit}")
 }
 
 /// A group's logarithmic axis: whole powers of ten around its values.
@@ -187,7 +201,7 @@ pub fn chart(report: &Report) -> String {
                 y + AXIS - 2,
                 y + AXIS + rows,
                 y + 10,
-                escape(&scaled(value, unit))
+                escape(&tick(value, unit))
             );
         }
         y += AXIS;
@@ -268,6 +282,14 @@ mod tests {
             escape(r#"a<b & "c">'"#),
             "a&lt;b &amp; &quot;c&quot;&gt;&apos;"
         );
+    }
+
+    #[test]
+    fn grid_labels_are_short() {
+        assert_eq!(tick(1e-3, "s"), "1 ms");
+        assert_eq!(tick(100.0, "ns/item"), "100 ns/item");
+        assert_eq!(tick(1000.0, "ns/item"), "1 µs/item");
+        assert_eq!(tick(0.1, "%"), "0.1 %");
     }
 
     #[test]
