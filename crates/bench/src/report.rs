@@ -1,7 +1,7 @@
 //! The results of a run: the terminal table, `report.md` and `report.json`.
 //!
 //! Every median comes with its 95 % bootstrap interval (see
-//! [`stats::median_interval`](crate::stats::median_interval)), every ratio to
+//! [`crate::stats::median_interval`]), every ratio to
 //! the best of its group too; rows whose interval overlaps the best's are
 //! ties, not ranked. In-process and whole-process measurements form separate
 //! groups. The by-runtime table puts each implementation's medians on tokio,

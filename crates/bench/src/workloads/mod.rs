@@ -1,7 +1,7 @@
 //! The workloads `aiter-bench` runs, one file per area.
 //!
 //! To add one: write `workloads/<area>.rs` with a type implementing
-//! [`Workload`](super::Workload) and add it to [`registry`]. Cases that run
+//! [`Workload`] and add it to [`registry`]. Cases that run
 //! aiter on a runtime implement [`OnRuntime`](crate::runtime::OnRuntime)
 //! once, generically, and are timed with
 //! [`runtime::block_on`](crate::runtime::block_on) for each
