@@ -6,7 +6,10 @@
 )]
 #![cfg_attr(
     not(all(feature = "tokio", feature = "async-std", feature = "smol")),
-    doc = "Python's async-iterator toolkit for Rust, on `futures_core::Stream`. See the README."
+    doc = "Python's async-iterator toolkit for Rust, on `futures_core::Stream`: `next`/`next_or`, \
+           generators, merge, a lazy paged cursor, a chunked line reader and intervals. The \
+           runtime adapters are the features `tokio`, `async-std` and `smol`; with all three \
+           enabled (as on docs.rs) this page is the full guide."
 )]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,8 +1,8 @@
 //! The `aiter` command: `lines` (concurrent line reading, `tail -F`),
-//! `query` (an SQLite cursor) and `bench` (the runtime comparison report).
+//! `query` (an SQLite or PostgreSQL cursor) and `completions` (shell completion scripts).
+//! The runtime comparison is the separate `aiter-bench` binary.
 #![deny(unsafe_code)]
 
-mod bench;
 mod lines;
 mod query;
 mod runtime;
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::runtime::RuntimeKind;
-use crate::size::{parse_line_length, parse_size};
+use crate::size::parse_line_length;
 
 /// aiter: Python's async-iterator toolkit for Rust, as a command.
 ///
@@ -29,6 +29,9 @@ use crate::size::{parse_line_length, parse_size};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Runtime to run on (before or after the subcommand).
+    #[arg(long, global = true, value_enum, default_value_t = RuntimeKind::Tokio)]
+    runtime: RuntimeKind,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,8 +57,8 @@ enum Command {
     Lines(LinesArgs),
     /// Stream the rows of an SQLite or PostgreSQL query through aiter's paged cursor.
     Query(QueryArgs),
-    /// Run the runtime comparison: workloads on tokio, async-std and smol, against peers.
-    Bench(BenchArgs),
+    /// Print a shell completion script (`aiter completions bash > /etc/bash_completion.d/aiter`).
+    Completions(CompletionsArgs),
 }
 
 /// `aiter lines`.
@@ -98,9 +101,6 @@ struct LinesArgs {
     /// Pass lines through as bytes, untouched (no UTF-8 check; `\r\n` still becomes `\n`).
     #[arg(long)]
     bytes: bool,
-    /// Runtime to run on.
-    #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
-    runtime: RuntimeKind,
 }
 
 /// `aiter query`.
@@ -135,32 +135,14 @@ struct QueryArgs {
     /// Print TEXT that is not valid UTF-8 repaired (U+FFFD) instead of reporting its row as an error.
     #[arg(long)]
     lossy: bool,
-    /// Runtime to run on.
-    #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
-    runtime: RuntimeKind,
 }
 
-/// `aiter bench`.
+/// `aiter completions`.
 #[derive(Debug, Args)]
-struct BenchArgs {
-    /// Runtime to run on [default: all three].
-    #[arg(long, value_enum)]
-    runtime: Option<RuntimeKind>,
-    /// Size of the generated line file (suffixes K, M, G) [default: 256M, or 64M with --quick].
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
-    size: Option<u64>,
-    /// A smoke test: fewer samples and ticks, a smaller file; finishes in well under a minute.
-    #[arg(long)]
-    quick: bool,
-    /// Timed runs per measurement (after one warm-up run) [default: 5, or 3 with --quick].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    samples: Option<u32>,
-    /// Run only these workloads (comma-separated names, see the list in --help).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = bench::workload_name)]
-    only: Vec<String>,
-    /// Directory for report.md, report.json and report.svg.
-    #[arg(long, value_name = "DIR", default_value = "target/aiter-bench")]
-    out: PathBuf,
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 fn main() -> ExitCode {
@@ -181,7 +163,7 @@ fn main() -> ExitCode {
                     lossy: args.lossy,
                     bytes: args.bytes,
                 },
-                args.runtime,
+                cli.runtime,
             ))
         }
         Command::Query(args) => {
@@ -198,27 +180,20 @@ fn main() -> ExitCode {
                     json: args.json,
                     header: args.header,
                     lossy: args.lossy,
-                    runtime: args.runtime,
+                    runtime: cli.runtime,
                 },
                 args.demo,
             )
         }
-        Command::Bench(args) => {
-            let config = bench::Config::new(
-                args.runtime.map_or(RuntimeKind::ALL.to_vec(), |r| vec![r]),
-                args.size,
-                args.quick,
-                args.samples,
-                args.only,
-                args.out,
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "aiter",
+                &mut std::io::stdout(),
             );
-            match bench::main(&config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("aiter: bench: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            ExitCode::SUCCESS
         }
     }
 }
@@ -281,7 +256,7 @@ mod tests {
         assert!(args.no_prefix && !args.prefix);
         assert_eq!(args.interval, 100);
         assert_eq!(args.max_line_length, 1 << 20);
-        assert_eq!(args.runtime, RuntimeKind::Smol);
+        assert_eq!(cli.runtime, RuntimeKind::Smol);
     }
 
     #[test]
@@ -362,7 +337,7 @@ mod tests {
             panic!("not query")
         };
         assert_eq!(args.page_size, 1000);
-        assert_eq!(args.runtime, RuntimeKind::Tokio);
+        assert_eq!(cli.runtime, RuntimeKind::Tokio);
         assert!(args.params.is_empty() && !args.lossy);
     }
 
@@ -388,16 +363,24 @@ mod tests {
     }
 
     #[test]
-    fn bench_defaults_to_every_runtime_and_parses_sizes_and_filters() {
-        let cli = Cli::try_parse_from(["aiter", "bench", "--size", "8M", "--only", "timer,lines"])
-            .unwrap();
-        let Command::Bench(args) = cli.command else {
-            panic!("not bench")
-        };
-        assert_eq!(args.runtime, None);
-        assert_eq!(args.size, Some(8 << 20));
-        assert_eq!(args.only, ["timer", "lines"]);
-        assert_eq!(args.out, PathBuf::from("target/aiter-bench"));
-        assert!(Cli::try_parse_from(["aiter", "bench", "--only", "nope"]).is_err());
+    fn runtime_is_global_before_or_after_the_subcommand() {
+        for args in [
+            &["aiter", "--runtime", "smol", "lines", "a"][..],
+            &["aiter", "lines", "a", "--runtime", "smol"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.runtime, RuntimeKind::Smol, "{args:?}");
+        }
+        let cli = Cli::try_parse_from(["aiter", "query", "--demo"]).unwrap();
+        assert_eq!(cli.runtime, RuntimeKind::Tokio);
+    }
+
+    #[test]
+    fn completions_parse_the_three_shells() {
+        for shell in ["bash", "zsh", "fish"] {
+            let cli = Cli::try_parse_from(["aiter", "completions", shell]).unwrap();
+            assert!(matches!(cli.command, Command::Completions(_)), "{shell}");
+        }
+        assert!(Cli::try_parse_from(["aiter", "completions", "tcsh"]).is_err());
     }
 }

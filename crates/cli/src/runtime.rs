@@ -37,6 +37,7 @@ pub enum RuntimeKind {
 
 impl RuntimeKind {
     /// Every runtime, in the order reports list them.
+    #[cfg_attr(not(test), allow(dead_code, reason = "the command picks one runtime"))]
     pub const ALL: [RuntimeKind; 3] =
         [RuntimeKind::Tokio, RuntimeKind::AsyncStd, RuntimeKind::Smol];
 
@@ -74,6 +75,10 @@ pub trait CliRuntime:
     + 'static
 {
     /// Which runtime this value is.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "runtime-specific code matches on it")
+    )]
     const KIND: RuntimeKind;
 }
 

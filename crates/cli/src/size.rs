@@ -1,7 +1,5 @@
 //! Byte sizes on the command line: `268435456`, `256M`, `256MiB`, `64k`, `1G`.
 
-use std::fmt;
-
 /// Parses a byte count with an optional binary suffix: `K`/`KiB`, `M`/`MiB`,
 /// `G`/`GiB` (case-insensitive, powers of 1024; `KB`/`MB`/`GB` mean the
 /// same, as in `dd` and `head -c`), or a plain number of bytes (`B` allowed).
@@ -51,27 +49,6 @@ pub fn parse_line_length(text: &str) -> Result<u64, String> {
     }
 }
 
-/// A byte count shown the way people read it: `256 MiB`, `8.5 MiB`, `900 B`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bytes(pub u64);
-
-impl fmt::Display for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-        let mut value = self.0 as f64;
-        let mut unit = 0;
-        while value >= 1024.0 && unit + 1 < UNITS.len() {
-            value /= 1024.0;
-            unit += 1;
-        }
-        if unit == 0 || value.fract() == 0.0 {
-            write!(f, "{value:.0} {}", UNITS[unit])
-        } else {
-            write!(f, "{value:.1} {}", UNITS[unit])
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,12 +86,5 @@ mod tests {
         assert_eq!(parse_line_length("8M"), Ok(8 << 20));
         assert!(parse_line_length("0").is_err());
         assert!(parse_line_length("0K").is_err());
-    }
-
-    #[test]
-    fn sizes_display_in_binary_units() {
-        assert_eq!(Bytes(900).to_string(), "900 B");
-        assert_eq!(Bytes(256 << 20).to_string(), "256 MiB");
-        assert_eq!(Bytes((8 << 20) + (512 << 10)).to_string(), "8.5 MiB");
     }
 }

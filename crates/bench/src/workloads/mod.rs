@@ -1,24 +1,26 @@
-//! The workloads `aiter bench` runs, one file per area.
+//! The workloads `aiter-bench` runs, one file per area.
 //!
 //! To add one: write `workloads/<area>.rs` with a type implementing
-//! [`Workload`](super::Workload) and add it to [`registry`]. Cases that run
+//! [`Workload`] and add it to [`registry`]. Cases that run
 //! aiter on a runtime implement [`OnRuntime`](crate::runtime::OnRuntime)
 //! once, generically, and are timed with
 //! [`runtime::block_on`](crate::runtime::block_on) for each
 //! [`RuntimeKind`](crate::runtime::RuntimeKind) (see `timer.rs`).
 
-mod cursor;
+pub mod cursor;
+mod generate;
 mod lines;
 mod merge;
-mod timer;
+pub mod timer;
 
 use super::Workload;
 
-/// Every workload, in the order `aiter bench` runs them.
+/// Every workload, in the order `aiter-bench` runs them.
 pub fn registry() -> Vec<Box<dyn Workload>> {
     vec![
         Box::new(lines::LineCount),
         Box::new(merge::MergeStreams),
+        Box::new(generate::Generators),
         Box::new(cursor::CursorPrefetch),
         Box::new(timer::TimerPrecision),
     ]

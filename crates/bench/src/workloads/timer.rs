@@ -80,8 +80,8 @@ impl Workload for TimerPrecision {
 }
 
 /// Whose interval a case times.
-#[derive(Debug, Clone, Copy)]
-enum Interval {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
     /// `aiter::time::interval` with the runtime value.
     Aiter,
     /// The runtime's own interval.
@@ -89,7 +89,8 @@ enum Interval {
 }
 
 impl Interval {
-    fn name(self, kind: RuntimeKind) -> &'static str {
+    /// The implementation name in reports, on runtime `kind`.
+    pub fn name(self, kind: RuntimeKind) -> &'static str {
         match (self, kind) {
             (Interval::Aiter, _) => "aiter interval",
             (Interval::Native, RuntimeKind::Tokio) => "tokio::time::interval",
@@ -99,11 +100,17 @@ impl Interval {
     }
 }
 
-/// Receives `ticks` ticks of a `period` interval and returns how late each was.
-struct Ticks {
-    which: Interval,
-    period: Duration,
-    ticks: u32,
+/// Receives `ticks` ticks of a `period` interval and returns how late each
+/// was. Run it with [`runtime::block_on`]; the criterion bench
+/// `benches/timer.rs` of the workspace root times the same runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticks {
+    /// Whose interval.
+    pub which: Interval,
+    /// The interval's period.
+    pub period: Duration,
+    /// How many ticks to receive.
+    pub ticks: u32,
 }
 
 impl OnRuntime for Ticks {

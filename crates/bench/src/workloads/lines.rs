@@ -19,8 +19,13 @@
 //!   `next_line` (lent bytes) and `next_str` (lent UTF-8 text), also
 //!   summing line lengths.
 //!
-//! - `aiter lines --count (process)`: this executable's whole process on
-//!   each runtime, beside `wc -l` (the goal: within 1.5x).
+//! - `python (asyncio)`: a chunked async file reader (64 KiB reads on the
+//!   default thread pool, an async generator of lines), when `python3` is
+//!   present.
+//!
+//! Whole processes, a group of their own (start-up and exit included):
+//! `wc -l (process)` and `aiter lines --count (process)`, the `aiter`
+//! command on each runtime.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -30,7 +35,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::bench::{BenchError, Case, Config, Sample, Workload};
+use crate::bench::{python, BenchError, Case, Config, Sample, Workload, SECONDS};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::size::Bytes;
 
@@ -84,46 +89,54 @@ impl Workload for LineCount {
         let mut cases = Vec::new();
         if wc_available(&fixture.path) {
             let f = Arc::clone(&fixture);
-            cases.push(Case::timed(
-                &workload,
-                "wc -l (process)",
-                None,
-                parameters.clone(),
-                move || {
-                    let started = Instant::now();
-                    let lines = wc_lines(&f.path)?;
-                    let elapsed = started.elapsed();
-                    check_lines(lines, f.expected.lines)?;
-                    Ok(Sample::time(elapsed, lines))
-                },
-            ));
+            cases.push(
+                Case::timed(
+                    &workload,
+                    "wc -l (process)",
+                    None,
+                    parameters.clone(),
+                    move || {
+                        let started = Instant::now();
+                        let lines = wc_lines(&f.path)?;
+                        let elapsed = started.elapsed();
+                        check_lines(lines, f.expected.lines)?;
+                        Ok(Sample::time(elapsed, lines))
+                    },
+                )
+                .whole_process(),
+            );
         } else {
-            eprintln!("aiter: bench: no `wc` on PATH: the `wc -l` case is skipped");
+            config.note("no `wc` on PATH: the `wc -l (process)` row is skipped");
         }
 
-        // The `aiter` binary itself, the way users run it: the goal
-        // is within 1.5x of `wc -l` (process against process).
-        match std::env::current_exe() {
+        // The `aiter` command itself, the way users run it, process against
+        // process.
+        match aiter_executable(config) {
             Ok(exe) => {
                 for kind in RuntimeKind::ALL {
                     let f = Arc::clone(&fixture);
                     let exe = exe.clone();
-                    cases.push(Case::timed(
-                        &workload,
-                        "aiter lines --count (process)",
-                        Some(kind),
-                        parameters.clone(),
-                        move || {
-                            let started = Instant::now();
-                            let lines = aiter_count_lines(&exe, kind, &f.path)?;
-                            let elapsed = started.elapsed();
-                            check_lines(lines, f.expected.lines)?;
-                            Ok(Sample::time(elapsed, lines))
-                        },
-                    ));
+                    cases.push(
+                        Case::timed(
+                            &workload,
+                            "aiter lines --count (process)",
+                            Some(kind),
+                            parameters.clone(),
+                            move || {
+                                let started = Instant::now();
+                                let lines = aiter_count_lines(&exe, kind, &f.path)?;
+                                let elapsed = started.elapsed();
+                                check_lines(lines, f.expected.lines)?;
+                                Ok(Sample::time(elapsed, lines))
+                            },
+                        )
+                        .whole_process(),
+                    );
                 }
             }
-            Err(e) => eprintln!("aiter: bench: cannot find this executable ({e}): the `aiter lines --count` case is skipped"),
+            Err(why) => config.note(format!(
+                "the `aiter lines --count (process)` rows are skipped: {why}"
+            )),
         }
 
         let f = Arc::clone(&fixture);
@@ -193,8 +206,75 @@ impl Workload for LineCount {
                 ));
             }
         }
+        let chunk = 64usize << 10;
+        let mut python_parameters = parameters.clone();
+        python_parameters.insert("chunk_bytes".to_owned(), chunk.into());
+        let args = vec![
+            "lines".to_owned(),
+            fixture.path.display().to_string(),
+            chunk.to_string(),
+        ];
+        if let Some(mut case) =
+            python::case(config, &workload, python_parameters, vec![SECONDS], args)
+        {
+            // The file lives as long as a case holds the fixture.
+            let f = Arc::clone(&fixture);
+            let mut run = case.routine;
+            case.routine = Box::new(move || {
+                let _file = &f;
+                run()
+            });
+            cases.push(case);
+        }
         Ok(cases)
     }
+}
+
+/// The `aiter` executable to time: `--aiter`, else the one beside this
+/// executable (or beside the test's `deps/` directory). A release build run
+/// by cargo (`cargo run --release -p aiter-bench`) first builds it with
+/// `cargo build --release -p aiter-cli`, so the measured command is the
+/// checked-out code.
+fn aiter_executable(config: &Config) -> Result<PathBuf, String> {
+    if let Some(exe) = &config.aiter_exe {
+        return if exe.is_file() {
+            Ok(exe.clone())
+        } else {
+            Err(format!("--aiter {} is not a file", exe.display()))
+        };
+    }
+    let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let name = format!("aiter{}", std::env::consts::EXE_SUFFIX);
+    let dir = me.parent().ok_or("this executable has no directory")?;
+    if let (false, Some(cargo)) = (cfg!(debug_assertions), std::env::var_os("CARGO")) {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "aiter-cli",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .status()
+            .map_err(|e| format!("cannot run cargo to build `aiter`: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "`cargo build --release -p aiter-cli` failed ({status})"
+            ));
+        }
+    }
+    [dir.join(&name), dir.join("..").join(&name)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            format!(
+                "no `aiter` beside {} (build it with `cargo build -p aiter-cli`, or pass --aiter PATH)",
+                me.display()
+            )
+        })
 }
 
 fn check_line_bytes(counted: u64, expected: u64) -> Result<(), BenchError> {

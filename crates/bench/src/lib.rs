@@ -1,20 +1,33 @@
-//! `aiter bench`: the runtime comparison.
+//! `aiter-bench`: the runtime comparison of aiter.
 //!
 //! A [`Workload`] (one file each under `workloads/`, listed in
 //! [`workloads::registry`]) prepares its fixtures and returns [`Case`]s: one
-//! per implementation (aiter on each runtime, each peer). The runner
-//! ([`run`]) times every case a few times behind a progress bar, checks that
-//! every run of every case of a workload produced the same result check (a
-//! count or checksum), and turns the samples into [`report::Record`]s:
-//! median, spread and ratio to the best per workload and metric. [`main`]
-//! prints the table and writes `report.md`, `report.json` and `report.svg`.
+//! per implementation (aiter on each runtime, each peer, Python's asyncio).
+//! The runner ([`run`]) times every case a few times behind a progress bar,
+//! checks that every run of every case of a workload produced the same
+//! result check (a count or checksum), and turns the samples into
+//! [`report::Record`]s: median with a bootstrap 95 % interval, ratio to the
+//! best with its interval, ties with the best. [`main`] prints the table and
+//! writes `report.md`, `report.json` and `report.svg`.
+//!
+//! The library exists so that the criterion benches (`benches/` of the
+//! workspace root) reuse these workloads instead of copying them.
+#![forbid(unsafe_code)]
 
 mod machine;
-mod report;
-mod stats;
+pub mod python;
+pub mod report;
+pub mod runtime;
+pub mod size;
+pub mod stats;
 mod svg;
-mod workloads;
+pub mod workloads;
 
+// The workloads name the runner's items `crate::bench::…`, as when this
+// crate was a module of the command.
+use crate as bench;
+
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -26,7 +39,7 @@ use crate::runtime::RuntimeKind;
 
 pub use self::workloads::workload_name;
 
-/// What `aiter bench` was asked to do.
+/// What `aiter-bench` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Runtimes to run the runtime-specific cases on.
@@ -43,10 +56,16 @@ pub struct Config {
     pub only: Vec<String>,
     /// Directory for the report files.
     pub out: PathBuf,
+    /// The `aiter` executable for the whole-process rows (`None`: look
+    /// beside this executable, building it first when run by cargo).
+    pub aiter_exe: Option<PathBuf>,
+    /// Things the report must say were skipped or adjusted, gathered while
+    /// the workloads prepare.
+    notes: RefCell<Vec<String>>,
 }
 
 impl Config {
-    /// Full-run defaults: 256 MiB, 5 samples; `--quick`: 64 MiB, 3 samples.
+    /// Full-run defaults: 256 MiB, 10 samples; `--quick`: 64 MiB, 3 samples.
     pub fn new(
         runtimes: Vec<RuntimeKind>,
         size: Option<u64>,
@@ -61,10 +80,27 @@ impl Config {
             size: size.unwrap_or(default_size),
             quick,
             warmups: 1,
-            samples: samples.unwrap_or(if quick { 3 } else { 5 }),
+            samples: samples.unwrap_or(if quick { 3 } else { 10 }),
             only,
             out,
+            aiter_exe: None,
+            notes: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Adds a note the report prints (a skipped peer, a missing tool).
+    pub fn note(&self, text: impl Into<String>) {
+        let text = text.into();
+        eprintln!("aiter-bench: {text}");
+        let mut notes = self.notes.borrow_mut();
+        if !notes.contains(&text) {
+            notes.push(text);
+        }
+    }
+
+    /// The notes so far.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.borrow().clone()
     }
 
     /// Whether a case on `runtime` (`None`: a runtime-free peer) is wanted.
@@ -124,6 +160,11 @@ pub const SECONDS: Metric = Metric {
     name: "time",
     unit: "s",
 };
+
+/// The key of [`Case::parameters`] that marks a whole-process measurement.
+pub const SCOPE: &str = "scope";
+/// The [`SCOPE`] of a case that times a whole process (start-up included).
+pub const WHOLE_PROCESS: &str = "whole process";
 
 /// What one run of a case measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +235,15 @@ impl Case {
         }
     }
 
+    /// Marks the case as timing a whole process (start-up, exit): it is
+    /// reported in its own group, apart from the in-process rows.
+    #[must_use]
+    pub fn whole_process(mut self) -> Self {
+        self.parameters
+            .insert(SCOPE.to_owned(), WHOLE_PROCESS.into());
+        self
+    }
+
     /// The label of the case in progress messages and charts.
     pub fn label(&self) -> String {
         match self.runtime {
@@ -238,7 +288,14 @@ pub fn run(config: &Config) -> Result<Vec<Timed>, BenchError> {
         spinner.enable_steady_tick(Duration::from_millis(100));
         let prepared = workload.cases(config);
         spinner.finish_and_clear();
-        cases.extend(prepared?.into_iter().filter(|c| config.wants(c.runtime)));
+        let prepared = prepared?;
+        let peers = python::derived_cases(workload.name(), &prepared, config);
+        cases.extend(
+            prepared
+                .into_iter()
+                .chain(peers)
+                .filter(|c| config.wants(c.runtime)),
+        );
     }
 
     let runs_per_case = u64::from(config.warmups + config.samples);
@@ -290,20 +347,23 @@ pub fn run(config: &Config) -> Result<Vec<Timed>, BenchError> {
     Ok(timed)
 }
 
-/// `aiter bench`: runs the workloads, prints the table, writes the reports.
+/// Runs the workloads, prints the table, writes the reports.
 ///
 /// # Errors
 /// See [`run`]; also if the report files cannot be written.
 pub fn main(config: &Config) -> Result<(), BenchError> {
     let started = Instant::now();
-    let machine = machine::Machine::detect();
-    if machine.build == "debug" {
-        eprintln!("aiter: bench: this is a debug build; run `cargo run --release -p aiter-cli -- bench` for real figures");
+    let mut machine = machine::Machine::detect();
+    if machine.build.profile == "debug" {
+        config.note(
+            "this is a debug build: run `cargo run --release -p aiter-bench` for real figures",
+        );
     }
     // Fail before the long run, not after it.
     std::fs::create_dir_all(&config.out)
         .map_err(|e| BenchError(format!("cannot create {}: {e}", config.out.display())))?;
     let timed = run(config)?;
+    machine.load_average_end = machine::load_average();
     let report = report::Report::new(machine, config, &timed, started.elapsed());
     print!("{}", report.table());
     let write = |name: &str, contents: String| {
@@ -315,8 +375,9 @@ pub fn main(config: &Config) -> Result<(), BenchError> {
     write("report.json", report.json())?;
     write("report.svg", svg::chart(&report))?;
     eprintln!(
-        "aiter: bench: wrote report.md, report.json and report.svg to {}",
-        config.out.display()
+        "aiter-bench: wrote report.md, report.json and report.svg to {} in {:.0} s",
+        config.out.display(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }
