@@ -91,13 +91,11 @@ where
     I: IntoIterator,
     I::Item: Stream,
 {
-    let streams = streams.into_iter();
-    let mut slots = Slots::new();
-    slots.reserve(streams.size_hint().0);
-    for stream in streams {
-        slots.insert(stream, ());
-    }
-    Merge { slots }
+    let mut merged = Merge {
+        slots: Slots::new(),
+    };
+    merged.extend(streams);
+    merged
 }
 
 /// The number of input polls a merge makes before it yields to the executor
@@ -138,6 +136,31 @@ impl<S> Merge<S> {
     pub fn with_budget(mut self, budget: usize) -> Self {
         self.slots.set_budget(budget);
         self
+    }
+
+    /// Adds an input while merging: the next `poll_next` polls it (it takes
+    /// its turn in the current round-robin round). Amortised O(1); the slot
+    /// and waker of an ended input are reused.
+    ///
+    /// A merge that has ended (returned `None` because every input had
+    /// ended) yields again after a `push`, like `futures`' `SelectAll`.
+    ///
+    /// # Examples
+    /// ```
+    /// use aiter_core::{iter, merge::merge, next};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut merged = merge([iter(vec![1, 2])]);
+    /// assert_eq!(next(&mut merged).await, Some(1));
+    /// merged.push(iter(vec![10]));
+    /// assert_eq!(merged.len(), 2);
+    /// assert_eq!(next(&mut merged).await, Some(10));
+    /// assert_eq!(next(&mut merged).await, Some(2));
+    /// assert_eq!(next(&mut merged).await, None);
+    /// # });
+    /// ```
+    pub fn push(&mut self, stream: S) {
+        self.slots.insert(stream, ());
     }
 
     /// Number of inputs that have not ended yet.
@@ -181,6 +204,24 @@ impl<S: Stream> Stream for Merge<S> {
 impl<S: Stream> FusedStream for Merge<S> {
     fn is_terminated(&self) -> bool {
         self.is_empty()
+    }
+}
+
+impl<S: Stream> FromIterator<S> for Merge<S> {
+    /// The same as [`merge`]`(iter)`.
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        merge(iter)
+    }
+}
+
+impl<S> Extend<S> for Merge<S> {
+    /// [`Merge::push`]es each stream in turn.
+    fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.slots.reserve(iter.size_hint().0);
+        for stream in iter {
+            self.push(stream);
+        }
     }
 }
 
@@ -741,6 +782,138 @@ mod tests {
             // The plain stream drops the end silently.
             assert_eq!(next(&mut map).await, None);
         });
+    }
+
+    #[test]
+    fn push_while_merging_is_polled_next_and_revives_an_ended_merge() {
+        let (a, a_state) = Chan::new();
+        let mut merged = merge([a]);
+        let (task, waker) = counting();
+        assert_eq!(poll(&mut merged, &waker), Poll::Pending);
+        // Pushed after a `Pending`: the next poll sees it without a wake.
+        let (b, b_state) = Chan::new();
+        b_state.borrow_mut().send(1);
+        merged.push(b);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(poll(&mut merged, &waker), Poll::Ready(Some(1)));
+        assert_eq!(task.count(), 0);
+        a_state.borrow_mut().send(2);
+        assert_eq!(poll(&mut merged, &waker), Poll::Ready(Some(2)));
+        assert_eq!(poll(&mut merged, &waker), Poll::Pending);
+        a_state.borrow_mut().close().unwrap().wake();
+        b_state.borrow_mut().close().unwrap().wake();
+        assert_eq!(poll(&mut merged, &waker), Poll::Ready(None));
+        assert!(merged.is_terminated());
+        // A push after the end revives the merge; the freed slots are reused.
+        merged.push(Chan::new().0);
+        let (c, c_state) = Chan::new();
+        merged.push(c);
+        assert!(!merged.is_terminated());
+        c_state.borrow_mut().send(3);
+        assert_eq!(poll(&mut merged, &waker), Poll::Ready(Some(3)));
+        assert_eq!(merged.len(), 2);
+    }
+
+    #[test]
+    fn extend_and_collect_make_the_same_merge_as_merge() {
+        let mut merged: Merge<_> = [iter(vec![1, 2]), iter(vec![10])].into_iter().collect();
+        merged.extend([iter(vec![100, 200])]);
+        assert_eq!(merged.len(), 3);
+        let got: Vec<i32> = block_on(futures::StreamExt::collect(merged));
+        assert_eq!(got, [1, 10, 100, 2, 200]);
+    }
+
+    #[test]
+    fn map_hands_back_unpin_streams_by_value() {
+        let mut map = MergeMap::with_capacity(4);
+        assert!(map.insert("a", iter(0..3)).is_none());
+        let old: crate::Iter<core::ops::Range<i32>> = map.insert("a", iter(5..6)).unwrap();
+        assert_eq!(old.size_hint(), (3, Some(3)));
+        let (_, waker) = counting();
+        assert_eq!(poll(&mut map, &waker), Poll::Ready(Some(("a", 5))));
+        map.insert("b", iter(7..9));
+        let mut b = map.remove("b").expect("live");
+        assert_eq!(poll(&mut b, &waker), Poll::Ready(Some(7)), "untouched");
+        assert!(map.remove("b").is_none());
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn map_takes_not_unpin_streams_with_the_pinned_methods() {
+        let input = |k: u32| NotUnpin {
+            next: k * 10,
+            end: k * 10 + 2,
+            _pin: core::marker::PhantomPinned,
+        };
+        let mut map = MergeMap::new();
+        assert!(map.insert_pinned(1, input(1)).is_none());
+        assert!(map.insert_pinned(2, input(2)).is_none());
+        let mut old = map.insert_pinned(1, input(3)).expect("replaced");
+        assert_eq!(old.next, 10);
+        let (_, waker) = counting();
+        assert_eq!(
+            old.as_mut().poll_next(&mut Context::from_waker(&waker)),
+            Poll::Ready(Some(10))
+        );
+        let removed = map.remove_pinned(&2).expect("live");
+        assert_eq!(removed.next, 20);
+        assert!(map.remove_pinned(&2).is_none());
+        let got: Vec<(u32, u32)> = block_on(futures::StreamExt::collect(map));
+        assert_eq!(got, [(1, 30), (1, 31)]);
+    }
+
+    #[test]
+    fn map_iter_mut_values_mut_and_clear() {
+        let dropped = Rc::new(Cell::new(0));
+        let flagged = |v: Vec<u32>| DropCount(iter(v), Rc::clone(&dropped));
+        let mut map = MergeMap::new();
+        for k in 0..4u32 {
+            map.insert(k, flagged(vec![k; 3]));
+        }
+        map.remove(&1);
+        assert_eq!(dropped.get(), 1);
+        let mut seen: Vec<(u32, usize)> =
+            map.iter_mut().map(|(&k, s)| (k, s.size_hint().0)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [(0, 3), (2, 3), (3, 3)]);
+        // `values_mut` reaches each input: take one item out of each directly.
+        let (_, waker) = counting();
+        let mut firsts: Vec<u32> = map
+            .values_mut()
+            .map(|mut s| match poll(&mut *s, &waker) {
+                Poll::Ready(Some(x)) => x,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        firsts.sort_unstable();
+        assert_eq!(firsts, [0, 2, 3]);
+        assert_eq!(map.size_hint(), (6, Some(6)));
+        map.clear();
+        assert_eq!(dropped.get(), 4, "clear drops every input");
+        assert!(map.is_empty() && map.is_terminated());
+        assert_eq!(map.iter_mut().count(), 0);
+        assert_eq!(poll(&mut map, &waker), Poll::Ready(None));
+        // Usable again; the cleared slots are reused.
+        map.insert(9, flagged(vec![1]));
+        assert_eq!(poll(&mut map, &waker), Poll::Ready(Some((9, 1))));
+        assert_eq!(poll(&mut map, &waker), Poll::Ready(None));
+    }
+
+    /// Counts drops.
+    struct DropCount<S>(S, Rc<Cell<usize>>);
+    impl<S> Drop for DropCount<S> {
+        fn drop(&mut self) {
+            self.1.set(self.1.get() + 1);
+        }
+    }
+    impl<S: Stream + Unpin> Stream for DropCount<S> {
+        type Item = S::Item;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+            Pin::new(&mut self.0).poll_next(cx)
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            self.0.size_hint()
+        }
     }
 
     #[derive(Clone, Debug)]

@@ -169,6 +169,16 @@ impl<S, T> Slots<S, T> {
         (stream, tag)
     }
 
+    /// Every live input with its tag, in slot order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&T, Pin<&mut S>)> {
+        self.slots
+            .iter_mut()
+            .filter_map(|slot| match &mut slot.input {
+                Input::Live { stream, tag } => Some((&*tag, stream.as_mut())),
+                Input::Vacant => None,
+            })
+    }
+
     /// The tag of the live input in slot `index`.
     pub(crate) fn tag(&self, index: usize) -> &T {
         match &self.slots[index].input {
