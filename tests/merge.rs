@@ -104,9 +104,21 @@ async fn merges_not_unpin_inputs() {
 /// A future joined with a merge that drains an infinite, always-ready input
 /// still runs: the merge yields after its budget.
 async fn a_joined_sibling_progresses_while_merge_drains_an_infinite_input() {
-    let budget = 32;
-    let mut merged =
-        merge([iter(std::iter::repeat(1u64)), iter(std::iter::repeat(2))]).with_budget(budget);
+    sibling_progresses_with_budget(Some(32)).await;
+}
+
+/// The same with the default budget: the guarantee holds with the default
+/// settings.
+async fn a_joined_sibling_progresses_with_the_default_budget() {
+    sibling_progresses_with_budget(None).await;
+}
+
+async fn sibling_progresses_with_budget(budget: Option<usize>) {
+    let merged = merge([iter(std::iter::repeat(1u64)), iter(std::iter::repeat(2))]);
+    let (mut merged, budget) = match budget {
+        Some(b) => (merged.with_budget(b), b),
+        None => (merged, aiter::merge::DEFAULT_BUDGET),
+    };
     let sibling_turns = std::cell::Cell::new(0usize);
     let drain = async {
         let (mut sum, mut last_turns, mut run, mut worst_run) = (0, 0, 0, 0);
@@ -441,6 +453,7 @@ on_every_executor!(
     merges_channels_fed_from_another_thread,
     merges_not_unpin_inputs,
     a_joined_sibling_progresses_while_merge_drains_an_infinite_input,
+    a_joined_sibling_progresses_with_the_default_budget,
     map_inserts_removes_and_reports_ends_while_merging,
     push_extend_and_collect_add_inputs_while_merging,
     map_hands_back_streams_and_reaches_them_in_place,

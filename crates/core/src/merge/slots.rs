@@ -8,7 +8,7 @@
 //! item (it must be asked again; no wake is owed). Ready slots are kept in a
 //! local [`ReadySet`]; wakes arrive in the atomic [`WakeSet`] and are moved
 //! into the local set whenever the root of the wake set shows something new
-//! (checked before every input poll: one relaxed load).
+//! (checked whenever the run below is refilled: one relaxed load).
 //!
 //! Fairness: the cursor serves the first ready slot at or after it, then
 //! moves past that slot; when nothing is ready after it, it wraps to 0. So
@@ -31,8 +31,9 @@ use futures_core::Stream;
 use super::ready_set::{ReadySet, BITS};
 use super::wake_set::WakeSet;
 
-/// Input polls allowed between two `Pending` returns, unless configured.
-pub(crate) const DEFAULT_BUDGET: usize = 128;
+/// Input polls allowed between two `Pending` returns, unless configured
+/// (the trade-off is documented on the public constant).
+pub(crate) const DEFAULT_BUDGET: usize = 2048;
 
 /// What one slot holds.
 enum Input<S, T> {
@@ -197,10 +198,6 @@ impl<S: Stream, T> Slots<S, T> {
             if self.polls >= self.budget {
                 return self.yield_to_executor(cx);
             }
-            if self.wakes.has_wakes() {
-                self.wakes.drain_into(&mut self.ready);
-                self.run = 0;
-            }
             if self.run == 0 && !self.refill_run() {
                 if self.live == 0 {
                     self.polls = 0;
@@ -250,8 +247,17 @@ impl<S: Stream, T> Slots<S, T> {
     /// Loads `run` with the ready slots of the first non-empty word at or
     /// after the cursor (wrapping to 0), moving the cursor there; `false`
     /// if nothing is ready.
+    ///
+    /// Wakes are moved into the ready set here, once per refill rather than
+    /// before every input poll: `run` only ever holds slots after the cursor
+    /// that were ready when it was loaded, so an input woken meanwhile is
+    /// found by this refill (if it is after the cursor) or after the wrap,
+    /// and the round-robin bound is unchanged.
     #[inline]
     fn refill_run(&mut self) -> bool {
+        if self.wakes.has_wakes() {
+            self.wakes.drain_into(&mut self.ready);
+        }
         // Past the last slot: wrap at once (the common case for few inputs).
         let at = if self.cursor >= self.slots.len() {
             0

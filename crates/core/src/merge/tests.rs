@@ -462,7 +462,7 @@ fn debug_output() {
     map.insert("k", iter(0..1));
     assert_eq!(
         alloc::format!("{map:?}"),
-        "MergeMap { keys: [\"k\"], budget: 128 }"
+        alloc::format!("MergeMap {{ keys: [\"k\"], budget: {DEFAULT_BUDGET} }}")
     );
 }
 
