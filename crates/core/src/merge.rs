@@ -15,17 +15,15 @@
 //! Every input is boxed and pinned once (so `!Unpin` inputs are fine) and
 //! gets a waker, made once per slot and reused for every poll. A wake sets
 //! the slot's bit in a hierarchical atomic bit set and wakes the merge's task
-//! only if nothing else was pending. The merge moves woken slots into a local
-//! ready set and serves the first ready slot at or after a round-robin
-//! cursor (found in O(log₆₄ N) with `trailing_zeros`). An input that yields
-//! an item stays ready without any atomic operation. Nothing is allocated per
-//! item.
+//! only if nothing else was pending. The merge appends woken slots to a
+//! local round-robin queue and polls them front to back; an input that
+//! yields an item goes to the back, without any atomic operation. No search,
+//! whatever the number of inputs, and nothing is allocated per item.
 #![cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 
 mod event;
 mod events;
 mod merge_map;
-mod ready_set;
 mod slots;
 mod wake_set;
 
@@ -159,9 +157,10 @@ impl<S> Merge<S> {
         self
     }
 
-    /// Adds an input while merging: the next `poll_next` polls it (it takes
-    /// its turn in the current round-robin round). Amortised O(1); the slot
-    /// and waker of an ended input are reused.
+    /// Adds an input while merging: it joins the back of the round-robin
+    /// queue, so it is polled after the inputs already waiting (within the
+    /// next [`len`](Merge::len) input polls), without a wake. Amortised
+    /// O(1); the slot and waker of an ended input are reused.
     ///
     /// A merge that has ended (returned `None` because every input had
     /// ended) yields again after a `push`, like `futures`' `SelectAll`.
@@ -175,8 +174,9 @@ impl<S> Merge<S> {
     /// assert_eq!(next(&mut merged).await, Some(1));
     /// merged.push(iter(vec![10]));
     /// assert_eq!(merged.len(), 2);
-    /// assert_eq!(next(&mut merged).await, Some(10));
+    /// // Behind the first input, which was waiting for its next turn.
     /// assert_eq!(next(&mut merged).await, Some(2));
+    /// assert_eq!(next(&mut merged).await, Some(10));
     /// assert_eq!(next(&mut merged).await, None);
     /// # });
     /// ```

@@ -34,8 +34,8 @@ use super::{Event, Events};
 /// round-robin, one item per turn: between two items of an input that stays
 /// ready, every other input yields at most one item, so an input that is
 /// woken while `L` inputs are live has its next item delivered within the
-/// next `L` items. An inserted input is polled by the next `poll_next` (it
-/// takes its turn in the current round). After [`DEFAULT_BUDGET`] input polls
+/// next `L` items. An inserted input joins the back of the round-robin
+/// queue: it is polled after the inputs already waiting. After [`DEFAULT_BUDGET`] input polls
 /// without a `Pending` (see [`MergeMap::with_budget`]) the map wakes its own
 /// task and returns `Pending` once, so it cannot hog an executor.
 ///
@@ -67,14 +67,14 @@ use super::{Event, Events};
 /// map.insert("evens", iter(vec![0, 2]));
 /// map.insert("odds", iter(vec![1, 3]));
 /// assert_eq!(next(&mut map).await, Some(("evens", 0)));
-/// // Insert while merging: the next poll sees it.
+/// // Insert while merging: it takes its turn after the inputs waiting.
 /// map.insert("tens", iter(vec![10]));
 /// assert!(map.remove("odds").is_some());
 /// let mut rest = vec![];
 /// while let Some(item) = next(&mut map).await {
 ///     rest.push(item);
 /// }
-/// assert_eq!(rest, [("tens", 10), ("evens", 2)]);
+/// assert_eq!(rest, [("evens", 2), ("tens", 10)]);
 /// assert!(map.is_empty());
 /// # });
 /// ```
@@ -171,7 +171,8 @@ impl<K, S> MergeMap<K, S> {
 }
 
 impl<K: Ord + Clone, S> MergeMap<K, S> {
-    /// Adds `stream` under `key`; it is polled by the next `poll_next`.
+    /// Adds `stream` under `key`; it joins the back of the round-robin
+    /// queue (no wake is needed).
     ///
     /// If an input was live under `key`, the new stream takes its place and
     /// the old one is returned; nothing of the old input is lost except what

@@ -37,7 +37,8 @@ use core::sync::atomic::AtomicUsize;
 #[cfg(all(test, loom))]
 use loom_model::{AtomicUsize, AtomicWaker};
 
-use super::ready_set::{ReadySet, BITS};
+/// Bits per word.
+pub(crate) const BITS: usize = usize::BITS as usize;
 
 /// State shared by the merge and every input waker.
 #[derive(Debug)]
@@ -89,7 +90,7 @@ impl Wake for InputWaker {
     }
 }
 
-/// The merge's side: makes wakers, drains woken slots into a [`ReadySet`].
+/// The merge's side: makes wakers, drains woken slots.
 #[derive(Debug)]
 pub(crate) struct WakeSet {
     root: Arc<Root>,
@@ -160,14 +161,21 @@ impl WakeSet {
         self.root.summary.load(Ordering::Relaxed) != 0
     }
 
-    /// Moves every woken slot into `ready` and clears its wake bit.
-    pub(crate) fn drain_into(&self, ready: &mut ReadySet) {
+    /// Calls `f` with the index of every woken slot (in index order within
+    /// a segment) and clears its wake bit.
+    pub(crate) fn drain(&self, mut f: impl FnMut(usize)) {
         let mut segments = self.root.summary.swap(0, Ordering::AcqRel);
         while segments != 0 {
             let s = segments.trailing_zeros() as usize;
             segments &= segments - 1;
             let segment = &self.segments[s];
-            drain_word(segment, segment.levels.len() - 1, 0, segment_base(s), ready);
+            drain_word(
+                segment,
+                segment.levels.len() - 1,
+                0,
+                segment_base(s),
+                &mut f,
+            );
         }
     }
 
@@ -178,18 +186,23 @@ impl WakeSet {
 }
 
 /// Swaps out word `word` of `level` and drains the words (or slots) it names;
-/// a level-0 word goes into `ready` whole. `base` is the segment's first
-/// slot (a multiple of [`BITS`]).
-fn drain_word(segment: &Segment, level: usize, word: usize, base: usize, ready: &mut ReadySet) {
+/// a level-0 word's slots go to `f`. `base` is the segment's first slot.
+fn drain_word(
+    segment: &Segment,
+    level: usize,
+    word: usize,
+    base: usize,
+    f: &mut impl FnMut(usize),
+) {
     let mut bits = segment.levels[level][word].swap(0, Ordering::AcqRel);
-    if level == 0 {
-        ready.insert_word(base / BITS + word, bits);
-        return;
-    }
     while bits != 0 {
         let child = word * BITS + bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        drain_word(segment, level - 1, child, base, ready);
+        if level == 0 {
+            f(base + child);
+        } else {
+            drain_word(segment, level - 1, child, base, f);
+        }
     }
 }
 
@@ -208,15 +221,9 @@ mod tests {
     }
 
     fn drained(set: &WakeSet) -> Vec<usize> {
-        let mut ready = ReadySet::new();
-        ready.grow(set.capacity());
-        set.drain_into(&mut ready);
         let mut out = vec![];
-        let mut at = 0;
-        while let Some(i) = ready.next_at_or_after(at) {
-            out.push(i);
-            at = i + 1;
-        }
+        set.drain(|i| out.push(i));
+        out.sort_unstable();
         out
     }
 
@@ -355,16 +362,10 @@ mod loom {
     }
 
     /// The woken slots a drain finds.
-    fn drained(set: &WakeSet, capacity: usize) -> Vec<usize> {
-        let mut ready = ReadySet::new();
-        ready.grow(capacity);
-        set.drain_into(&mut ready);
+    fn drained(set: &WakeSet, _capacity: usize) -> Vec<usize> {
         let mut out = vec![];
-        let mut at = 0;
-        while let Some(i) = ready.next_at_or_after(at) {
-            out.push(i);
-            at = i + 1;
-        }
+        set.drain(|i| out.push(i));
+        out.sort_unstable();
         out
     }
 
