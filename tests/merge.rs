@@ -104,9 +104,21 @@ async fn merges_not_unpin_inputs() {
 /// A future joined with a merge that drains an infinite, always-ready input
 /// still runs: the merge yields after its budget.
 async fn a_joined_sibling_progresses_while_merge_drains_an_infinite_input() {
-    let budget = 32;
-    let mut merged =
-        merge([iter(std::iter::repeat(1u64)), iter(std::iter::repeat(2))]).with_budget(budget);
+    sibling_progresses_with_budget(Some(32)).await;
+}
+
+/// The same with the default budget: the guarantee holds with the default
+/// settings.
+async fn a_joined_sibling_progresses_with_the_default_budget() {
+    sibling_progresses_with_budget(None).await;
+}
+
+async fn sibling_progresses_with_budget(budget: Option<usize>) {
+    let merged = merge([iter(std::iter::repeat(1u64)), iter(std::iter::repeat(2))]);
+    let (mut merged, budget) = match budget {
+        Some(b) => (merged.with_budget(b), b),
+        None => (merged, aiter::merge::DEFAULT_BUDGET),
+    };
     let sibling_turns = std::cell::Cell::new(0usize);
     let drain = async {
         let (mut sum, mut last_turns, mut run, mut worst_run) = (0, 0, 0, 0);
@@ -193,6 +205,121 @@ async fn map_inserts_removes_and_reports_ends_while_merging() {
     assert!(map.is_empty() && map.is_terminated());
     assert_eq!(next(&mut map).await, None);
     drop(a);
+}
+
+/// `Merge::push` while merging, `Extend` and `FromIterator`: the
+/// `SelectAll` habits.
+async fn push_extend_and_collect_add_inputs_while_merging() {
+    let (tx_a, rx_a) = mpsc::unbounded::<(usize, usize)>();
+    let mut merged: aiter::merge::Merge<_> = [rx_a].into_iter().collect();
+    tx_a.unbounded_send((0, 0)).unwrap();
+    assert_eq!(next(&mut merged).await, Some((0, 0)));
+    // Push an input fed from another thread while the merge waits on `a`.
+    let (tx_b, rx_b) = mpsc::unbounded();
+    merged.push(rx_b);
+    let (more_tx, more_rx): (Vec<_>, Vec<_>) = (2..4).map(|_| mpsc::unbounded()).unzip();
+    merged.extend(more_rx);
+    assert_eq!(merged.len(), 4);
+    let feeder = std::thread::spawn(move || {
+        for seq in 0..20 {
+            tx_b.unbounded_send((1, seq)).unwrap();
+            for (k, tx) in more_tx.iter().enumerate() {
+                tx.unbounded_send((k + 2, seq)).unwrap();
+            }
+        }
+    });
+    for seq in 1..20 {
+        tx_a.unbounded_send((0, seq)).unwrap();
+    }
+    drop(tx_a);
+    let mut got = vec![(0, 0)];
+    while let Some(item) = next(&mut merged).await {
+        got.push(item);
+    }
+    feeder.join().unwrap();
+    assert_each_input_complete_and_in_order(&got, 4, 20);
+    assert!(merged.is_terminated());
+    // A push after the end revives it.
+    let (tx_z, rx_z) = mpsc::unbounded();
+    tx_z.unbounded_send((9, 0)).unwrap();
+    drop(tx_z);
+    merged.push(rx_z);
+    assert_eq!(next(&mut merged).await, Some((9, 0)));
+    assert_eq!(next(&mut merged).await, None);
+}
+
+/// The `StreamMap` habits: `with_capacity`, `insert`/`remove` handing back
+/// the (`Unpin`) stream itself, `iter_mut`/`values_mut`, `clear`.
+async fn map_hands_back_streams_and_reaches_them_in_place() {
+    let mut map = MergeMap::with_capacity(8);
+    let (tx_a, rx_a) = mpsc::unbounded::<u32>();
+    let (tx_b, rx_b) = mpsc::unbounded::<u32>();
+    assert!(map.insert("a", rx_a).is_none());
+    assert!(map.insert("b", rx_b).is_none());
+    tx_a.unbounded_send(1).unwrap();
+    assert_eq!(next(&mut map).await, Some(("a", 1)));
+    // Removed: the receiver comes back as it was; what was sent after the
+    // removal is still in it.
+    tx_a.unbounded_send(2).unwrap();
+    let mut rx_a = map.remove("a").expect("live");
+    assert_eq!(next(&mut rx_a).await, Some(2));
+    // Replaced: the old receiver comes back too.
+    let (tx_b2, rx_b2) = mpsc::unbounded::<u32>();
+    tx_b.unbounded_send(3).unwrap();
+    let mut rx_b = map.insert("b", rx_b2).expect("replaced");
+    assert_eq!(next(&mut rx_b).await, Some(3));
+    map.insert("a", rx_a);
+    // In place: close every receiver through `values_mut`; the inputs end
+    // after what is queued.
+    tx_b2.unbounded_send(4).unwrap();
+    for mut rx in map.values_mut() {
+        rx.close();
+    }
+    let mut keys: Vec<&str> = map.iter_mut().map(|(k, _)| *k).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["a", "b"]);
+    let mut events = vec![];
+    while let Some(event) = next(&mut map.events()).await {
+        events.push(event);
+    }
+    events.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(
+        events,
+        [Event::End("a"), Event::End("b"), Event::Item("b", 4)]
+    );
+    // `clear` drops everything; the map then revives on insert.
+    let (_tx_c, rx_c) = mpsc::unbounded::<u32>();
+    map.insert("c", rx_c);
+    map.insert("d", rx_b);
+    map.clear();
+    assert!(map.is_empty() && map.is_terminated());
+    assert_eq!(next(&mut map).await, None);
+    assert!(tx_b.is_closed(), "the cleared receiver was dropped");
+}
+
+/// `!Unpin` inputs go through `insert_pinned`/`remove_pinned`.
+async fn map_takes_not_unpin_inputs_with_the_pinned_methods() {
+    let countdown = |from: u32| {
+        futures::stream::unfold(from, |n| async move {
+            future::ready(()).await;
+            (n > 0).then(|| (n, n - 1))
+        })
+    };
+    let mut map = MergeMap::new();
+    assert!(map.insert_pinned(1, countdown(2)).is_none());
+    assert!(map.insert_pinned(2, countdown(3)).is_none());
+    let mut old = map.insert_pinned(2, countdown(1)).expect("replaced");
+    assert_eq!(next(&mut old).await, Some(3));
+    let mut got = vec![];
+    while let Some(item) = next(&mut map).await {
+        got.push(item);
+    }
+    got.sort_unstable();
+    assert_eq!(got, [(1, 1), (1, 2), (2, 1)]);
+    map.insert_pinned(3, countdown(5));
+    let mut three = map.remove_pinned(&3).expect("live");
+    assert_eq!(next(&mut three).await, Some(5));
+    assert!(map.is_empty());
 }
 
 async fn cancelled_next_loses_no_item<R: Runtime>(rt: R) {
@@ -326,7 +453,11 @@ on_every_executor!(
     merges_channels_fed_from_another_thread,
     merges_not_unpin_inputs,
     a_joined_sibling_progresses_while_merge_drains_an_infinite_input,
+    a_joined_sibling_progresses_with_the_default_budget,
     map_inserts_removes_and_reports_ends_while_merging,
+    push_extend_and_collect_add_inputs_while_merging,
+    map_hands_back_streams_and_reaches_them_in_place,
+    map_takes_not_unpin_inputs_with_the_pinned_methods,
 );
 
 on_every_runtime!(

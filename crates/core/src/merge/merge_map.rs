@@ -19,13 +19,23 @@ use super::{Event, Events};
 /// `!Unpin`, and the end of an input can be observed with
 /// [`MergeMap::events`].
 ///
+/// # `Unpin` and `!Unpin` inputs
+/// Every input is pinned in a box of its own when it is inserted.
+/// [`insert`](MergeMap::insert) and [`remove`](MergeMap::remove) hand a
+/// stream back by value, so they need `S: Unpin` (most streams: channel
+/// receivers, `iter`, boxed streams); [`insert_pinned`](MergeMap::insert_pinned)
+/// and [`remove_pinned`](MergeMap::remove_pinned) take any stream and hand it
+/// back as the `Pin<Box<S>>` it was stored in. [`iter_mut`](MergeMap::iter_mut)
+/// and [`values_mut`](MergeMap::values_mut) give `Pin<&mut S>`, which for an
+/// `Unpin` stream dereferences to `&mut S`.
+///
 /// # Ordering and fairness
 /// Items of one input come out in that input's order. Ready inputs are served
 /// round-robin, one item per turn: between two items of an input that stays
 /// ready, every other input yields at most one item, so an input that is
 /// woken while `L` inputs are live has its next item delivered within the
-/// next `L` items. An inserted input is polled by the next `poll_next` (it
-/// takes its turn in the current round). After [`DEFAULT_BUDGET`] input polls
+/// next `L` items. An inserted input joins the back of the round-robin
+/// queue: it is polled after the inputs already waiting. After [`DEFAULT_BUDGET`] input polls
 /// without a `Pending` (see [`MergeMap::with_budget`]) the map wakes its own
 /// task and returns `Pending` once, so it cannot hog an executor.
 ///
@@ -57,14 +67,14 @@ use super::{Event, Events};
 /// map.insert("evens", iter(vec![0, 2]));
 /// map.insert("odds", iter(vec![1, 3]));
 /// assert_eq!(next(&mut map).await, Some(("evens", 0)));
-/// // Insert while merging: the next poll sees it.
+/// // Insert while merging: it takes its turn after the inputs waiting.
 /// map.insert("tens", iter(vec![10]));
 /// assert!(map.remove("odds").is_some());
 /// let mut rest = vec![];
 /// while let Some(item) = next(&mut map).await {
 ///     rest.push(item);
 /// }
-/// assert_eq!(rest, [("tens", 10), ("evens", 2)]);
+/// assert_eq!(rest, [("evens", 2), ("tens", 10)]);
 /// assert!(map.is_empty());
 /// # });
 /// ```
@@ -83,6 +93,14 @@ impl<K, S> MergeMap<K, S> {
             keys: BTreeMap::new(),
             slots: Slots::new(),
         }
+    }
+
+    /// An empty map with room for `capacity` inputs before it reallocates
+    /// its slot storage.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut map = Self::new();
+        map.slots.reserve(capacity);
+        map
     }
 
     /// Sets the cooperative budget, as [`Merge::with_budget`](super::Merge::with_budget).
@@ -118,6 +136,31 @@ impl<K, S> MergeMap<K, S> {
         self.keys.contains_key(key)
     }
 
+    /// Every live input with its key, in an unspecified order, pinned as
+    /// it is stored: call its methods through the `Pin<&mut S>` (for an
+    /// `Unpin` stream the pin dereferences to `&mut S`).
+    ///
+    /// # Examples
+    /// ```
+    /// use aiter_core::{iter, merge::MergeMap, Stream};
+    ///
+    /// let mut map = MergeMap::new();
+    /// map.insert("a", iter(0..3));
+    /// map.insert("b", iter(0..5));
+    /// let mut hints: Vec<_> = map.iter_mut().map(|(k, s)| (*k, s.size_hint().0)).collect();
+    /// hints.sort();
+    /// assert_eq!(hints, [("a", 3), ("b", 5)]);
+    /// ```
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, Pin<&mut S>)> {
+        self.slots.iter_mut()
+    }
+
+    /// Every live input, in the order of [`MergeMap::iter_mut`], pinned as
+    /// it is stored.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = Pin<&mut S>> {
+        self.slots.iter_mut().map(|(_, stream)| stream)
+    }
+
     /// A stream of [`Event`]s: every item as `Event::Item(key, item)` and the
     /// end of every input as `Event::End(key)`. It borrows the map; make a new
     /// one whenever you like (e.g. `next(&mut map.events())` in a loop, with
@@ -128,12 +171,52 @@ impl<K, S> MergeMap<K, S> {
 }
 
 impl<K: Ord + Clone, S> MergeMap<K, S> {
-    /// Adds `stream` under `key`; it is polled by the next `poll_next`.
+    /// Adds `stream` under `key`; it joins the back of the round-robin
+    /// queue (no wake is needed).
     ///
     /// If an input was live under `key`, the new stream takes its place and
-    /// the old one is returned (pinned, as it was stored); nothing of the old
-    /// input is lost except what it would have yielded. O(log N).
-    pub fn insert(&mut self, key: K, stream: S) -> Option<Pin<Box<S>>> {
+    /// the old one is returned; nothing of the old input is lost except what
+    /// it would have yielded. O(log N).
+    ///
+    /// This form needs `S: Unpin` to hand the old stream back by value; for
+    /// `!Unpin` streams (an `async` block, `unfold`) use
+    /// [`MergeMap::insert_pinned`], which takes any stream and hands the old
+    /// one back pinned in its box.
+    ///
+    /// # Examples
+    /// ```
+    /// use aiter_core::{iter, merge::MergeMap, Stream};
+    ///
+    /// let mut map = MergeMap::new();
+    /// assert!(map.insert("k", iter(0..3)).is_none());
+    /// let old = map.insert("k", iter(10..11)).expect("replaced");
+    /// assert_eq!(old.size_hint(), (3, Some(3)));
+    /// assert_eq!(map.len(), 1);
+    /// ```
+    pub fn insert(&mut self, key: K, stream: S) -> Option<S>
+    where
+        S: Unpin,
+    {
+        self.insert_pinned(key, stream)
+            .map(|old| *Pin::into_inner(old))
+    }
+
+    /// Adds `stream` under `key`, as [`MergeMap::insert`], for any stream
+    /// (`Unpin` or not); an old stream under `key` is handed back pinned in
+    /// the box it was stored in. O(log N).
+    ///
+    /// # Examples
+    /// ```
+    /// use aiter_core::{merge::MergeMap, next};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let countdown = |n: u32| futures::stream::unfold(n, |n| async move { (n > 0).then(|| (n, n - 1)) });
+    /// let mut map = MergeMap::new();
+    /// map.insert_pinned("a", countdown(1)); // `!Unpin`: an async block inside
+    /// assert_eq!(next(&mut map).await, Some(("a", 1)));
+    /// # });
+    /// ```
+    pub fn insert_pinned(&mut self, key: K, stream: S) -> Option<Pin<Box<S>>> {
         if let Some(&index) = self.keys.get(&key) {
             return Some(self.slots.replace(index, stream));
         }
@@ -142,16 +225,41 @@ impl<K: Ord + Clone, S> MergeMap<K, S> {
         None
     }
 
-    /// Removes the input under `key` and returns it (pinned, as it was
-    /// stored); `None` if there is none. No event is reported for it.
-    /// O(log N).
-    pub fn remove<Q>(&mut self, key: &Q) -> Option<Pin<Box<S>>>
+    /// Removes the input under `key` and returns it; `None` if there is
+    /// none. No event is reported for it. O(log N).
+    ///
+    /// This form needs `S: Unpin`; [`MergeMap::remove_pinned`] takes any
+    /// stream and hands it back pinned in its box.
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<S>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+        S: Unpin,
+    {
+        self.remove_pinned(key).map(|old| *Pin::into_inner(old))
+    }
+
+    /// Removes the input under `key`, as [`MergeMap::remove`], for any
+    /// stream (`Unpin` or not), and returns it pinned in the box it was
+    /// stored in. O(log N).
+    pub fn remove_pinned<Q>(&mut self, key: &Q) -> Option<Pin<Box<S>>>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
         let index = self.keys.remove(key)?;
         Some(self.slots.remove(index).0)
+    }
+
+    /// Removes and drops every input (no events are reported for them); the
+    /// map is then empty and, as a stream, ended until the next insert.
+    /// O(N log N).
+    pub fn clear(&mut self) {
+        // One input at a time, so that a panicking `drop` leaves keys and
+        // slots in agreement.
+        while let Some((_, index)) = self.keys.pop_first() {
+            drop(self.slots.remove(index));
+        }
     }
 }
 
@@ -239,7 +347,7 @@ impl<K: Ord + Clone, S> Extend<(K, S)> for MergeMap<K, S> {
         let iter = iter.into_iter();
         self.slots.reserve(iter.size_hint().0);
         for (key, stream) in iter {
-            self.insert(key, stream);
+            self.insert_pinned(key, stream);
         }
     }
 }

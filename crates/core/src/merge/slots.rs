@@ -1,26 +1,28 @@
 //! The engine shared by [`Merge`](super::Merge) and
-//! [`MergeMap`](super::MergeMap): input slots, a round-robin cursor over the
+//! [`MergeMap`](super::MergeMap): input slots, a round-robin queue of the
 //! ready ones, and the budget.
 //!
 //! Each slot holds one pinned, boxed input (allocated once per input) and its
 //! own waker (allocated once per slot, reused by later inputs in that slot).
 //! An input is *ready* when its waker was called or when it just yielded an
-//! item (it must be asked again; no wake is owed). Ready slots are kept in a
-//! local [`ReadySet`]; wakes arrive in the atomic [`WakeSet`] and are moved
-//! into the local set whenever the root of the wake set shows something new
-//! (checked before every input poll: one relaxed load).
+//! item (it must be asked again; no wake is owed). Ready slots wait in a
+//! local FIFO queue, each at most once (a `queued` flag per slot); wakes
+//! arrive in the atomic [`WakeSet`] and are appended to the queue whenever
+//! the root of the wake set shows something new (checked before every input
+//! poll: one relaxed load).
 //!
-//! Fairness: the cursor serves the first ready slot at or after it, then
-//! moves past that slot; when nothing is ready after it, it wraps to 0. So
-//! between two polls of one ready slot, every other slot is polled at most
-//! once.
+//! Fairness: the queue is served front to back, and an input that yields an
+//! item goes to the back. So between two polls of one ready input, every
+//! other input is polled at most once, and an input woken while `L` inputs
+//! are live is polled within the next `L` polls.
 //!
-//! Hot path: the ready bits of the cursor's word at or after the cursor are
-//! copied into a local mask (`run`) and served from it, one `trailing_zeros`
-//! per item; the ready set is consulted again only when the mask is empty or
-//! was invalidated (by a drain of wakes, an insert or a remove).
+//! Cost per item: a pop and a push on the queue and the poll itself; no
+//! search, whatever the number of inputs. The queue never holds more entries
+//! than there are slots, and room for them is reserved when a slot is made,
+//! so no item allocates.
 
 use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
@@ -28,11 +30,11 @@ use core::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::ready_set::{ReadySet, BITS};
 use super::wake_set::WakeSet;
 
-/// Input polls allowed between two `Pending` returns, unless configured.
-pub(crate) const DEFAULT_BUDGET: usize = 128;
+/// Input polls allowed between two `Pending` returns, unless configured
+/// (the trade-off is documented on the public constant).
+pub(crate) const DEFAULT_BUDGET: usize = 2048;
 
 /// What one slot holds.
 enum Input<S, T> {
@@ -44,6 +46,9 @@ struct Slot<S, T> {
     input: Input<S, T>,
     /// Made once for this slot, handed to every input that lives here.
     waker: Waker,
+    /// Whether the slot's index is in the ready queue (the input was woken
+    /// or yielded an item, or the slot was freed after it was queued).
+    queued: bool,
 }
 
 /// The outcome of [`Slots::poll_next`].
@@ -60,19 +65,16 @@ pub(crate) enum Polled<I, T> {
     Empty,
 }
 
-/// Input slots with per-slot wakers, a ready set and a round-robin cursor.
+/// Input slots with per-slot wakers, a ready queue and the budget.
 pub(crate) struct Slots<S, T> {
     slots: Vec<Slot<S, T>>,
     /// Indices of vacant slots, reused last-in first-out.
     vacant: Vec<usize>,
     live: usize,
-    ready: ReadySet,
+    /// Slots to poll, in round-robin order; each at most once (`queued`).
+    /// An entry whose slot was freed meanwhile is skipped.
+    ready: VecDeque<usize>,
     wakes: WakeSet,
-    /// The next slot index to consider.
-    cursor: usize,
-    /// Ready slots of the cursor's word at or after the cursor, not yet
-    /// served in this pass: always a subset of `ready` (0 = look it up).
-    run: usize,
     budget: usize,
     /// Input polls since the last `Pending`.
     polls: usize,
@@ -88,10 +90,8 @@ impl<S, T> Slots<S, T> {
             slots: Vec::new(),
             vacant: Vec::new(),
             live: 0,
-            ready: ReadySet::new(),
+            ready: VecDeque::new(),
             wakes: WakeSet::new(),
-            cursor: 0,
-            run: 0,
             budget: DEFAULT_BUDGET,
             polls: 0,
         }
@@ -117,8 +117,8 @@ impl<S, T> Slots<S, T> {
         self.slots.reserve(wanted.saturating_sub(self.slots.len()));
     }
 
-    /// Adds an input, ready to be polled by the next `poll_next`; returns its
-    /// slot index.
+    /// Adds an input, queued to be polled (after the inputs already
+    /// queued); returns its slot index.
     pub(crate) fn insert(&mut self, stream: S, tag: T) -> usize {
         let stream = Box::pin(stream);
         let index = if let Some(index) = self.vacant.pop() {
@@ -128,29 +128,29 @@ impl<S, T> Slots<S, T> {
             let index = self.slots.len();
             if index == self.wakes.capacity() {
                 self.wakes.grow();
-                self.ready.grow(self.wakes.capacity());
             }
             self.slots.push(Slot {
                 input: Input::Live { stream, tag },
                 waker: self.wakes.waker(index),
+                queued: false,
             });
+            // Room for every slot in the queue: polling never allocates.
+            self.ready.reserve(self.slots.len() - self.ready.len());
             index
         };
         self.live += 1;
-        self.ready.insert(index);
-        self.run = 0;
+        self.enqueue(index);
         index
     }
 
     /// Puts `stream` in place of the live input in slot `index`; returns the
-    /// old one. The new input is ready.
+    /// old one. The new input is queued.
     pub(crate) fn replace(&mut self, index: usize, stream: S) -> Pin<Box<S>> {
         let Input::Live { stream: old, .. } = &mut self.slots[index].input else {
             unreachable!("replace: slot {index} is vacant");
         };
         let old = core::mem::replace(old, Box::pin(stream));
-        self.ready.insert(index);
-        self.run = 0;
+        self.enqueue(index);
         old
     }
 
@@ -162,11 +162,30 @@ impl<S, T> Slots<S, T> {
         };
         self.live -= 1;
         self.vacant.push(index);
-        // A wake still in flight for this slot only causes one skipped look
-        // at a vacant slot (or one extra poll of the next input placed here).
-        self.ready.remove(index);
-        self.run = 0;
+        // A queue entry of this slot stays: it is skipped while the slot is
+        // vacant, or serves the next input placed here. A wake still in
+        // flight causes at most one extra poll of that input.
         (stream, tag)
+    }
+
+    /// Appends slot `index` to the ready queue unless it is queued already.
+    #[inline]
+    fn enqueue(&mut self, index: usize) {
+        let slot = &mut self.slots[index];
+        if !slot.queued {
+            slot.queued = true;
+            self.ready.push_back(index);
+        }
+    }
+
+    /// Every live input with its tag, in slot order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&T, Pin<&mut S>)> {
+        self.slots
+            .iter_mut()
+            .filter_map(|slot| match &mut slot.input {
+                Input::Live { stream, tag } => Some((&*tag, stream.as_mut())),
+                Input::Vacant => None,
+            })
     }
 
     /// The tag of the live input in slot `index`.
@@ -179,8 +198,8 @@ impl<S, T> Slots<S, T> {
 }
 
 impl<S: Stream, T> Slots<S, T> {
-    /// Polls ready inputs, round-robin from the cursor, until one yields an
-    /// item or ends, nothing is ready, or the budget is spent.
+    /// Polls queued inputs in order until one yields an item or ends,
+    /// nothing is queued, or the budget is spent.
     #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<S::Item, T> {
         loop {
@@ -188,10 +207,9 @@ impl<S: Stream, T> Slots<S, T> {
                 return self.yield_to_executor(cx);
             }
             if self.wakes.has_wakes() {
-                self.wakes.drain_into(&mut self.ready);
-                self.run = 0;
+                self.drain_wakes();
             }
-            if self.run == 0 && !self.refill_run() {
+            let Some(index) = self.ready.pop_front() else {
                 if self.live == 0 {
                     self.polls = 0;
                     return Polled::Empty;
@@ -204,14 +222,11 @@ impl<S: Stream, T> Slots<S, T> {
                 }
                 self.polls = 0;
                 return Polled::Pending;
-            }
-            let index = self.cursor & !(BITS - 1) | self.run.trailing_zeros() as usize;
-            self.run &= self.run - 1;
-            self.cursor = index + 1;
+            };
             let slot = &mut self.slots[index];
+            slot.queued = false;
             let Input::Live { stream, .. } = &mut slot.input else {
-                // A late wake of a removed input.
-                self.ready.remove(index);
+                // Freed after it was queued.
                 continue;
             };
             self.polls += 1;
@@ -219,14 +234,32 @@ impl<S: Stream, T> Slots<S, T> {
                 .as_mut()
                 .poll_next(&mut Context::from_waker(&slot.waker))
             {
-                Poll::Ready(Some(item)) => return Polled::Item { index, item },
+                Poll::Ready(Some(item)) => {
+                    // It must be asked again: back of the queue.
+                    slot.queued = true;
+                    self.ready.push_back(index);
+                    return Polled::Item { index, item };
+                }
                 Poll::Ready(None) => {
                     let (_, tag) = self.remove(index);
                     return Polled::Ended { tag };
                 }
-                Poll::Pending => self.ready.remove(index),
+                Poll::Pending => {}
             }
         }
+    }
+
+    /// Appends every woken slot that is not queued to the ready queue.
+    #[cold]
+    fn drain_wakes(&mut self) {
+        let (slots, ready) = (&mut self.slots, &mut self.ready);
+        self.wakes.drain(|index| {
+            let slot = &mut slots[index];
+            if !slot.queued {
+                slot.queued = true;
+                ready.push_back(index);
+            }
+        });
     }
 
     /// Cooperative yield: lets the executor run other tasks.
@@ -235,38 +268,6 @@ impl<S: Stream, T> Slots<S, T> {
         self.polls = 0;
         cx.waker().wake_by_ref();
         Polled::Pending
-    }
-
-    /// Loads `run` with the ready slots of the first non-empty word at or
-    /// after the cursor (wrapping to 0), moving the cursor there; `false`
-    /// if nothing is ready.
-    #[inline]
-    fn refill_run(&mut self) -> bool {
-        // Past the last slot: wrap at once (the common case for few inputs).
-        let at = if self.cursor >= self.slots.len() {
-            0
-        } else {
-            self.cursor
-        };
-        let here = self.ready.word(at / BITS) & (usize::MAX << (at % BITS));
-        if here != 0 {
-            self.cursor = at;
-            self.run = here;
-            return true;
-        }
-        self.search_run(at)
-    }
-
-    /// [`Slots::refill_run`] when the cursor's word has nothing ready: a
-    /// search of the ready set from `at`, wrapping to 0.
-    #[cold]
-    fn search_run(&mut self, at: usize) -> bool {
-        let Some(index) = self.ready.next_cyclic(at) else {
-            return false;
-        };
-        self.cursor = index;
-        self.run = self.ready.word(index / BITS) & (usize::MAX << (index % BITS));
-        true
     }
 
     /// Sum of the live inputs' size hints, saturating; `None` as the upper
