@@ -47,6 +47,6 @@ pub use self::{
     pump::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_LENGTH},
     reader::{LineReader, NextLine, NextStr},
     shared_line::SharedLine,
-    source::{FileSource, Source, Stdin},
+    source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin},
     stream::Lines,
 };

@@ -14,7 +14,7 @@ use futures_core::FusedFuture;
 
 use super::error::{LineError, LineErrorKind};
 use super::pump::{Options, Pump, Reads};
-use super::source::{FileSource, Source, Stdin};
+use super::source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin};
 use super::splitter::{Line, Span};
 use crate::rt::{Blocking, Fs};
 
@@ -198,6 +198,25 @@ impl<R: Fs> LineReader<FileSource<R>> {
     /// A reader of the file at `path`, opened with `rt` on the first poll.
     pub fn open(rt: R, path: impl Into<PathBuf>) -> Self {
         LineReader::new(FileSource::new(rt, path))
+    }
+}
+
+impl<R: futures_io::AsyncRead + Unpin> LineReader<AsyncReadSource<R>> {
+    /// A reader of any [`futures_io::AsyncRead`]: a socket, a child
+    /// process's output, a pipe, a decompressor, smol's or async-std's
+    /// files. Each byte goes straight from `reader` into this reader's
+    /// buffer. Errors name no path. For tokio's `AsyncRead`, use
+    /// `aiter::tokio::line_reader_from`.
+    pub fn from_async_read(reader: R) -> Self {
+        LineReader::new(AsyncReadSource::new(reader))
+    }
+}
+
+impl<T: AsRef<[u8]>> LineReader<MemorySource<T>> {
+    /// A reader of bytes in memory (a `Vec<u8>`, a `&'static [u8]`, a
+    /// `String`, …).
+    pub fn from_bytes(data: T) -> Self {
+        LineReader::new(MemorySource::new(data))
     }
 }
 

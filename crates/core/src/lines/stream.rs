@@ -13,7 +13,7 @@ use super::error::LineError;
 use super::pump::{Options, Pump, Reads, SharedBuf};
 use super::reader::text;
 use super::shared_line::SharedLine;
-use super::source::{FileSource, Source, Stdin};
+use super::source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin};
 use crate::rt::{Blocking, Fs};
 
 /// What [`Lines`] does about UTF-8.
@@ -141,6 +141,25 @@ impl<R: Fs> Lines<FileSource<R>> {
     /// The lines of the file at `path`, opened with `rt` on the first poll.
     pub fn open(rt: R, path: impl Into<PathBuf>) -> Self {
         Lines::new(FileSource::new(rt, path))
+    }
+}
+
+impl<R: futures_io::AsyncRead + Unpin> Lines<AsyncReadSource<R>> {
+    /// A stream of the lines of any [`futures_io::AsyncRead`]: a socket, a child
+    /// process's output, a pipe, a decompressor, smol's or async-std's
+    /// files. Each byte goes straight from `reader` into this reader's
+    /// buffer. Errors name no path. For tokio's `AsyncRead`, use
+    /// `aiter::tokio::lines_from`.
+    pub fn from_async_read(reader: R) -> Self {
+        Lines::new(AsyncReadSource::new(reader))
+    }
+}
+
+impl<T: AsRef<[u8]>> Lines<MemorySource<T>> {
+    /// A stream of the lines of bytes in memory (a `Vec<u8>`, a `&'static [u8]`, a
+    /// `String`, …).
+    pub fn from_bytes(data: T) -> Self {
+        Lines::new(MemorySource::new(data))
     }
 }
 
