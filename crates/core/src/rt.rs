@@ -44,7 +44,7 @@ use core::pin::Pin;
 use core::time::Duration;
 
 #[cfg(feature = "std")]
-mod fs;
+pub(crate) mod fs;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use self::fs::{scan_at, File, FileId, FileMeta, Fs, FsError, Scanned};

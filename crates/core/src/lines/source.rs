@@ -152,7 +152,7 @@ impl<R: Fs> Source for FileSource<R> {
 }
 
 /// A positional read of a regular file, an in-order read of anything else.
-fn read<R: Fs>(rt: &R, file: &File, offset: u64, buf: Vec<u8>, start: usize) -> R::Read {
+pub(crate) fn read<R: Fs>(rt: &R, file: &File, offset: u64, buf: Vec<u8>, start: usize) -> R::Read {
     if file.is_regular() {
         rt.read_at(file, offset, buf, start)
     } else {

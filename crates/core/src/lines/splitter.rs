@@ -362,6 +362,21 @@ impl<B: LineBuffer> LineSplitter<B> {
         self.eof = false;
     }
 
+    /// Starts over like [`reset`](Self::reset), with offsets counted from
+    /// `offset` (reading resumes there, e.g. the start of a file's last
+    /// lines); lines are numbered from 1 again.
+    pub fn restart_at(&mut self, offset: u64) {
+        self.reset();
+        self.origin = offset;
+    }
+
+    /// The bytes buffered but not yet handed out: the partial last line
+    /// (before [`finish`](Self::finish)), after any complete lines not yet
+    /// taken; while the rest of a too-long line is skipped, what was read of it.
+    pub fn buffered_bytes(&self) -> &[u8] {
+        &self.buf.bytes()[self.start..self.end]
+    }
+
     /// The buffer.
     pub fn buffer(&self) -> &B {
         &self.buf

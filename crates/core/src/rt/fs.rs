@@ -74,6 +74,11 @@ impl File {
         self.regular
     }
 
+    /// The `std` file.
+    pub(crate) fn std_file(&self) -> &std::fs::File {
+        &self.file
+    }
+
     /// The path the file was opened by.
     pub fn path(&self) -> &Path {
         &self.path
