@@ -11,7 +11,7 @@ use support::{on_every_runtime, temp_dir, write_file, Runtime};
 use std::io::Write;
 use std::time::Duration;
 
-use aiter::lines::{follow, Ending, Event, Follow, SharedLine};
+use aiter::lines::{follow, Ending, Follow, FollowEvent, SharedLine};
 use aiter::time::{timeout, Timeout};
 use aiter::{next, FusedStream, Stream};
 
@@ -49,7 +49,7 @@ macro_rules! in_both_modes {
 }
 
 /// The next event, which must come within `PATIENCE`.
-async fn event<R: Runtime>(w: &mut Watched<R>) -> Event {
+async fn event<R: Runtime>(w: &mut Watched<R>) -> FollowEvent {
     match next(w).await {
         Some(Ok(Ok(event))) => event,
         other => panic!("expected an event, got {other:?}"),
@@ -58,7 +58,7 @@ async fn event<R: Runtime>(w: &mut Watched<R>) -> Event {
 
 async fn line<R: Runtime>(w: &mut Watched<R>) -> SharedLine {
     match event(w).await {
-        Event::Line(line) => line,
+        FollowEvent::Line(line) => line,
         other => panic!("expected a line, got {other:?}"),
     }
 }
@@ -92,7 +92,7 @@ async fn a_line_written_in_two_writes_comes_out_once_whole_in<R: Runtime>(rt: R,
     // Several checks pass with only `par` in the file: nothing comes out.
     let mut quiet = timeout(rt.clone(), follower(&rt, &path, notify), TICK * 6);
     match next(&mut quiet).await {
-        Some(Ok(Ok(Event::Line(l)))) => assert_eq!(&*l, b"first"),
+        Some(Ok(Ok(FollowEvent::Line(l)))) => assert_eq!(&*l, b"first"),
         other => panic!("expected `first`, got {other:?}"),
     }
     assert!(
@@ -103,7 +103,7 @@ async fn a_line_written_in_two_writes_comes_out_once_whole_in<R: Runtime>(rt: R,
     let whole = line(&mut w).await;
     assert_eq!((&*whole, whole.ending()), (&b"partial"[..], Ending::Lf));
     match next(&mut quiet).await {
-        Some(Ok(Ok(Event::Line(l)))) => assert_eq!(&*l, b"partial"),
+        Some(Ok(Ok(FollowEvent::Line(l)))) => assert_eq!(&*l, b"partial"),
         other => panic!("expected `partial`, got {other:?}"),
     }
 }
@@ -122,7 +122,7 @@ async fn truncation_restarts_at_the_beginning_in<R: Runtime>(rt: R, notify: bool
         .open(&path)
         .unwrap();
     append(&path, b"x\n");
-    assert_eq!(event(&mut w).await, Event::Truncated);
+    assert_eq!(event(&mut w).await, FollowEvent::Truncated);
     let x = line(&mut w).await;
     assert_eq!((&*x, x.number(), x.offset()), (&b"x"[..], 1, 0));
 }
@@ -143,7 +143,7 @@ async fn rotation_finishes_the_old_file_then_reads_the_new_one_in<R: Runtime>(rt
         (&*flushed, flushed.ending()),
         (&b"old-partial"[..], Ending::None)
     );
-    assert_eq!(event(&mut w).await, Event::Rotated);
+    assert_eq!(event(&mut w).await, FollowEvent::Rotated);
     let new1 = line(&mut w).await;
     assert_eq!((&*new1, new1.number(), new1.offset()), (&b"new1"[..], 1, 0));
     append(&path, b"new2\n");
@@ -209,7 +209,7 @@ async fn last_lines_zero_gives_only_what_is_appended<R: Runtime>(rt: R) {
             "nothing old comes out"
         );
         drop(quiet);
-        poll_a_while(&rt, &mut w).await;
+        until_read_to(&rt, &mut w, 14).await;
         append(&path, b" line\nc\n");
         // Like `tail -n 0 -F`: the part of the line before the start is not shown.
         let first = line(&mut w).await;
@@ -221,12 +221,27 @@ async fn last_lines_zero_gives_only_what_is_appended<R: Runtime>(rt: R) {
     }
 }
 
+/// Polls `w` (expecting nothing) until it has read `len` bytes of its file.
+async fn until_read_to<R: Runtime>(rt: &R, w: &mut Watched<R>, len: u64) {
+    let start = std::time::Instant::now();
+    while w.get_ref().position() != len {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "stuck at {}",
+            w.get_ref().position()
+        );
+        poll_a_while(rt, w).await;
+    }
+}
+
 /// Polls `w` for a few ticks, expecting nothing: it reaches the end of its file.
 async fn poll_a_while<R: Runtime>(rt: &R, w: &mut Watched<R>) {
     let mut short = timeout(rt.clone(), w, TICK * 3);
+    let item = next(&mut short).await;
     assert!(
-        matches!(next(&mut short).await, Some(Err(_))),
-        "nothing comes out yet"
+        matches!(item, Some(Err(_))),
+        "nothing comes out yet: {item:?} {:?}",
+        short.get_ref().get_ref()
     );
 }
 
@@ -305,7 +320,7 @@ async fn the_held_back_partial_line_is_there_when_reading_stops<R: Runtime>(rt: 
         assert_eq!(&*line(&mut w).await, b"a");
         poll_a_while(&rt, &mut w).await;
         append(&path, b"al");
-        poll_a_while(&rt, &mut w).await;
+        until_read_to(&rt, &mut w, 9).await;
         assert_eq!(w.get_ref().held_back(), b"partial");
     }
 }

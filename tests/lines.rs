@@ -592,7 +592,7 @@ fn public_types_are_send_sync_unpin() {
     fn send_sync_unpin<T: Send + Sync + Unpin>() {}
     send_sync_unpin::<SharedLine>();
     send_sync_unpin::<LineError>();
-    send_sync_unpin::<aiter::lines::Event>();
+    send_sync_unpin::<aiter::lines::FollowEvent>();
     send_sync_unpin::<aiter::lines::LineSplitter<Vec<u8>>>();
     #[cfg(feature = "tokio")]
     {

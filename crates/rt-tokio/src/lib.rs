@@ -218,7 +218,7 @@ impl<R> std::fmt::Debug for TokioRead<R> {
 }
 
 /// Follows the file at `path` like `tail -F` on tokio:
-/// [`aiter_core::lines::follow`].
+/// [`aiter_core::lines::follow()`].
 pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Tokio> {
     aiter_core::lines::follow(Tokio, path)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use aiter::lines::{Event, FileSource, Follow, LineError, Lines, Stdin};
+use aiter::lines::{FileSource, Follow, FollowEvent, LineError, Lines, Stdin};
 use aiter::Stream;
 
 use super::Settings;
@@ -51,7 +51,7 @@ impl<R: CliRuntime> Input<R> {
 }
 
 impl<R: CliRuntime> Stream for Input<R> {
-    type Item = Result<Event, LineError>;
+    type Item = Result<FollowEvent, LineError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let item = match self.get_mut() {
@@ -59,7 +59,7 @@ impl<R: CliRuntime> Stream for Input<R> {
             Input::Stdin(lines) => Pin::new(lines).poll_next(cx),
             Input::Follow(follow) => return Pin::new(follow).poll_next(cx),
         };
-        item.map(|line| line.map(|line| line.map(Event::Line)))
+        item.map(|line| line.map(|line| line.map(FollowEvent::Line)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

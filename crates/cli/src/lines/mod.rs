@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::task::Poll;
 use std::time::Duration;
 
-use aiter::lines::{Event, LineError};
+use aiter::lines::{FollowEvent, LineError};
 use aiter::merge::{Event as MergeEvent, MergeMap};
 
 use self::input::Input;
@@ -175,7 +175,7 @@ enum Step {
     /// SIGINT or SIGTERM arrived.
     Interrupted,
     /// A line, event or error of input `.0`.
-    Item(usize, Result<Event, LineError>),
+    Item(usize, Result<FollowEvent, LineError>),
     /// An input ended (the others go on).
     Ended,
     /// Every input ended.
@@ -229,7 +229,7 @@ impl OnRuntime for PrintWork {
                 Step::Interrupted | Step::Done => break out.flush(),
                 Step::Write(e) => break Err(e),
                 Step::Ended => {}
-                Step::Item(i, Ok(Event::Line(line))) => match out.line(i, &line) {
+                Step::Item(i, Ok(FollowEvent::Line(line))) => match out.line(i, &line) {
                     Ok(Ok(())) => {}
                     Ok(Err(bad)) => {
                         ok = false;
@@ -242,15 +242,17 @@ impl OnRuntime for PrintWork {
                     }
                     Err(e) => break Err(e),
                 },
-                Step::Item(i, Ok(Event::Truncated)) => {
+                Step::Item(i, Ok(FollowEvent::Truncated)) => {
                     report(format_args!("{}: file truncated", names[i]));
                 }
-                Step::Item(i, Ok(Event::Rotated)) => {
+                Step::Item(i, Ok(FollowEvent::Rotated)) => {
                     report(format_args!(
                         "{}: file replaced; following the new file",
                         names[i]
                     ));
                 }
+                // Events a later aiter may add.
+                Step::Item(_, Ok(_)) => {}
                 Step::Item(_, Err(e)) => {
                     ok = false;
                     report(format_args!("{e}"));

@@ -1,4 +1,6 @@
-//! [`Follow`]: `tail -F` as a stream of lines and events.
+//! Following a growing file like `tail -F`: [`follow`] gives a
+//! [`Follow`] stream of [`FollowEvent`]s; [`detect_change`] is its pure
+//! decision of what happened to the file at each check.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -41,7 +43,8 @@ pub const DEFAULT_FOLLOW_CHUNK_SIZE: usize = 64 * 1024;
 
 /// An item of [`Follow`]: a line, or what happened to the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+#[non_exhaustive]
+pub enum FollowEvent {
     /// A complete line (or a partial last line flushed by truncation or
     /// rotation, whose [`ending`](SharedLine::ending) is `Ending::None`).
     Line(SharedLine),
@@ -55,6 +58,7 @@ pub enum Event {
 
 /// What changed about a followed file since it was last read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Change {
     /// The open file has bytes past what was read: read them.
     Grown,
@@ -78,16 +82,16 @@ pub enum Change {
 ///
 /// # Examples
 /// ```
-/// use aiter_core::lines::{decide, Change};
+/// use aiter_core::lines::follow::{detect_change, Change};
 /// use aiter_core::rt::{FileId, FileMeta};
 ///
 /// let file = |len, ino| FileMeta { len, id: Some(FileId { dev: 1, ino }), is_dir: false };
-/// assert_eq!(decide(10, &file(15, 7), Some(&file(15, 7))), Change::Grown);
-/// assert_eq!(decide(10, &file(3, 7), Some(&file(3, 7))), Change::Truncated);
-/// assert_eq!(decide(10, &file(10, 7), Some(&file(0, 8))), Change::Rotated);
-/// assert_eq!(decide(10, &file(10, 7), None), Change::Unchanged);
+/// assert_eq!(detect_change(10, &file(15, 7), Some(&file(15, 7))), Change::Grown);
+/// assert_eq!(detect_change(10, &file(3, 7), Some(&file(3, 7))), Change::Truncated);
+/// assert_eq!(detect_change(10, &file(10, 7), Some(&file(0, 8))), Change::Rotated);
+/// assert_eq!(detect_change(10, &file(10, 7), None), Change::Unchanged);
 /// ```
-pub fn decide(read_to: u64, open: &FileMeta, at_path: Option<&FileMeta>) -> Change {
+pub fn detect_change(read_to: u64, open: &FileMeta, at_path: Option<&FileMeta>) -> Change {
     if open.len < read_to {
         return Change::Truncated;
     }
@@ -190,13 +194,13 @@ fn first_tick(interval: Duration) -> Duration {
     interval / 2 + (interval / 2).mul_f64(f64::from(frac) / 4_294_967_296.0)
 }
 
-/// Stream returned by [`follow`]: `Event::Line`s of a file as it grows,
-/// with `Event::Truncated` and `Event::Rotated` when it is cut or replaced.
+/// Stream returned by [`follow`]: `FollowEvent::Line`s of a file as it grows,
+/// with `FollowEvent::Truncated` and `FollowEvent::Rotated` when it is cut or replaced.
 ///
 /// Reads the file from its start (or from its last lines,
 /// [`last_lines`](Self::last_lines)) to its end, then checks it whenever
 /// it may have changed: it compares the open file's length with what was
-/// read and what the path names now ([`decide`]): grown → reads on;
+/// read and what the path names now ([`detect_change`]): grown → reads on;
 /// truncated → restarts at 0; rotated (renamed or removed and recreated)
 /// → having read the old file to its end, opens the new one and reads it
 /// from 0. A path that does not exist yet (or not any more) is waited for.
@@ -235,7 +239,7 @@ fn first_tick(interval: Duration) -> Duration {
 ///
 /// # Examples
 /// ```
-/// use aiter_core::lines::{follow, Event};
+/// use aiter_core::lines::{follow, FollowEvent};
 /// # use core::{future::{ready, Ready}, time::Duration};
 /// # #[derive(Clone, Copy)] struct Rt;
 /// # impl aiter_core::rt::Blocking for Rt {
@@ -255,7 +259,7 @@ fn first_tick(interval: Duration) -> Duration {
 /// # futures::executor::block_on(async {
 /// // With a runtime: `follow(aiter::tokio::Tokio, &path)`.
 /// let mut log = follow(Rt, &path).interval(Duration::from_millis(10));
-/// let Some(Ok(Event::Line(line))) = aiter_core::next(&mut log).await else { panic!() };
+/// let Some(Ok(FollowEvent::Line(line))) = aiter_core::next(&mut log).await else { panic!() };
 /// assert_eq!(line.to_str(), Ok("started"));
 /// # });
 /// # std::fs::remove_dir_all(&dir)?;
@@ -368,6 +372,12 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
         self
     }
 
+    /// How far the open file was read: the offset of the next read (0
+    /// before it is opened).
+    pub fn position(&self) -> u64 {
+        self.state.offset
+    }
+
     /// The bytes read but not handed out: the partial last line held back
     /// until its newline (after any complete lines not taken yet). Call it
     /// when you stop reading to print what would otherwise be lost.
@@ -405,7 +415,7 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
 }
 
 impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
-    type Item = Result<Event, LineError>;
+    type Item = Result<FollowEvent, LineError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.get_mut().state.as_mut().project();
@@ -416,7 +426,7 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
             match this.splitter.next_span() {
                 Some(Ok(span)) => {
                     let line = SharedLine::new(&this.splitter.buffer().0, span);
-                    return Poll::Ready(Some(Ok(Event::Line(line))));
+                    return Poll::Ready(Some(Ok(FollowEvent::Line(line))));
                 }
                 Some(Err(e)) => {
                     return Poll::Ready(Some(Err(LineError::too_long(e, Some(this.path.clone())))));
@@ -429,10 +439,10 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 let event = if change == Change::Rotated {
                     *this.file = None;
                     this.op.set(Op::Open);
-                    Event::Rotated
+                    FollowEvent::Rotated
                 } else {
                     this.op.set(Op::Read);
-                    Event::Truncated
+                    FollowEvent::Truncated
                 };
                 return Poll::Ready(Some(Ok(event)));
             }
@@ -567,7 +577,7 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 },
                 OpProj::CheckingPath { meta, open } => {
                     let at_path = core::task::ready!(meta.poll(cx)).ok();
-                    match decide(*this.offset, open, at_path.as_ref()) {
+                    match detect_change(*this.offset, open, at_path.as_ref()) {
                         Change::Grown => this.op.set(Op::Read),
                         Change::Unchanged => this.op.set(Op::Sleeping { then: Then::Check }),
                         change @ (Change::Truncated | Change::Rotated) => {
@@ -657,26 +667,41 @@ mod tests {
 
     #[test]
     fn growth_is_read() {
-        assert_eq!(decide(0, &meta(5, 1), Some(&meta(5, 1))), Change::Grown);
+        assert_eq!(
+            detect_change(0, &meta(5, 1), Some(&meta(5, 1))),
+            Change::Grown
+        );
     }
 
     #[test]
     fn a_shorter_file_is_truncated() {
-        assert_eq!(decide(9, &meta(0, 1), Some(&meta(0, 1))), Change::Truncated);
-        assert_eq!(decide(9, &meta(8, 1), None), Change::Truncated);
+        assert_eq!(
+            detect_change(9, &meta(0, 1), Some(&meta(0, 1))),
+            Change::Truncated
+        );
+        assert_eq!(detect_change(9, &meta(8, 1), None), Change::Truncated);
     }
 
     #[test]
     fn a_new_file_at_the_path_is_rotation_once_the_old_one_is_drained() {
-        assert_eq!(decide(9, &meta(9, 1), Some(&meta(100, 2))), Change::Rotated);
+        assert_eq!(
+            detect_change(9, &meta(9, 1), Some(&meta(100, 2))),
+            Change::Rotated
+        );
         // The old file still has bytes: read them first.
-        assert_eq!(decide(9, &meta(12, 1), Some(&meta(100, 2))), Change::Grown);
+        assert_eq!(
+            detect_change(9, &meta(12, 1), Some(&meta(100, 2))),
+            Change::Grown
+        );
     }
 
     #[test]
     fn nothing_new_or_a_missing_path_waits() {
-        assert_eq!(decide(9, &meta(9, 1), Some(&meta(9, 1))), Change::Unchanged);
-        assert_eq!(decide(9, &meta(9, 1), None), Change::Unchanged);
+        assert_eq!(
+            detect_change(9, &meta(9, 1), Some(&meta(9, 1))),
+            Change::Unchanged
+        );
+        assert_eq!(detect_change(9, &meta(9, 1), None), Change::Unchanged);
     }
 
     #[test]
@@ -686,7 +711,13 @@ mod tests {
             id: None,
             is_dir: false,
         };
-        assert_eq!(decide(9, &anon(9), Some(&anon(0))), Change::Unchanged);
-        assert_eq!(decide(9, &anon(2), Some(&anon(2))), Change::Truncated);
+        assert_eq!(
+            detect_change(9, &anon(9), Some(&anon(0))),
+            Change::Unchanged
+        );
+        assert_eq!(
+            detect_change(9, &anon(2), Some(&anon(2))),
+            Change::Truncated
+        );
     }
 }
