@@ -11,7 +11,7 @@ use support::{on_every_runtime, temp_dir, write_file, Runtime};
 use std::io::Write;
 use std::time::Duration;
 
-use aiter::lines::{follow, Ending, Follow, FollowEvent, SharedLine};
+use aiter::lines::{follow, Ending, Follow, FollowEvent, LineOptions, SharedLine, Utf8};
 use aiter::time::{timeout, Timeout};
 use aiter::{next, FusedStream, Stream};
 
@@ -349,7 +349,34 @@ async fn a_fifo_is_followed_in_order<R: Runtime>(rt: R) {
     writer.join().unwrap();
 }
 
+async fn text_modes_check_or_repair_each_line<R: Runtime>(rt: R) {
+    let dir = temp_dir();
+    let path = write_file(&dir, "app.log", b"ok\nbad\xff\nfine\n");
+    let mut w = timeout(
+        rt.clone(),
+        follow(rt.clone(), &path).utf8(Utf8::Checked),
+        PATIENCE,
+    );
+    assert_eq!(&*line(&mut w).await, b"ok");
+    match next(&mut w).await {
+        Some(Ok(Err(e))) => {
+            assert_eq!((e.line(), e.offset()), (2, 6));
+            assert!(e.to_string().contains("invalid UTF-8"), "{e}");
+        }
+        other => panic!("expected the UTF-8 error, got {other:?}"),
+    }
+    assert_eq!(&*line(&mut w).await, b"fine", "goes on after it");
+    let options = *w.get_ref().options();
+    assert_eq!(options.utf8, Utf8::Checked);
+    let mut lossy = LineOptions::default();
+    lossy.utf8 = Utf8::Lossy;
+    let mut w = timeout(rt.clone(), follow(rt, &path).with_options(lossy), PATIENCE);
+    line(&mut w).await;
+    assert_eq!(line(&mut w).await.to_str(), Ok("bad\u{fffd}"));
+}
+
 on_every_runtime!(
+    text_modes_check_or_repair_each_line,
     last_lines_zero_gives_only_what_is_appended,
     last_lines_n_reads_backwards_from_the_end,
     notification_wakes_the_follower_without_its_timer,

@@ -28,6 +28,8 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod follow;
 #[cfg(feature = "std")]
+mod options;
+#[cfg(feature = "std")]
 mod pump;
 #[cfg(feature = "std")]
 mod reader;
@@ -43,6 +45,7 @@ mod stream;
 pub use self::{
     error::{LineError, LineErrorKind},
     follow::{follow, Follow, FollowEvent},
+    options::{LineOptions, Utf8},
     pump::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_LENGTH},
     reader::{LineReader, NextLine, NextStr},
     shared_line::SharedLine,

@@ -17,10 +17,12 @@ use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
 use super::error::{LineError, LineErrorKind};
-use super::pump::{read_start, Chunk, SharedBuf, ALIGN_SLACK, DEFAULT_MAX_LINE_LENGTH, HEADROOM};
+use super::options::{LineOptions, Utf8};
+use super::pump::{read_start, Chunk, SharedBuf, ALIGN_SLACK, HEADROOM};
 use super::shared_line::SharedLine;
 use super::source::read;
 use super::splitter::LineSplitter;
+use super::stream::check_utf8;
 use crate::rt::{Blocking, File, FileMeta, Fs, Timer};
 
 #[cfg(feature = "notify")]
@@ -109,8 +111,12 @@ pub fn detect_change(read_to: u64, open: &FileMeta, at_path: Option<&FileMeta>) 
 ///
 /// See [`Follow`].
 pub fn follow<R: Fs + Timer + Blocking>(rt: R, path: impl Into<PathBuf>) -> Follow<R> {
+    let options = LineOptions {
+        chunk_size: DEFAULT_FOLLOW_CHUNK_SIZE,
+        ..LineOptions::default()
+    };
     let mut splitter = LineSplitter::new(SharedBuf::from_vec(Vec::new()));
-    splitter.set_max_line_length(Some(DEFAULT_MAX_LINE_LENGTH));
+    splitter.set_max_line_length(options.max_line_length);
     let state = State {
         rt,
         path: path.into().into(),
@@ -118,7 +124,7 @@ pub fn follow<R: Fs + Timer + Blocking>(rt: R, path: impl Into<PathBuf>) -> Foll
         notified_interval: DEFAULT_NOTIFIED_INTERVAL,
         notify: cfg!(feature = "notify"),
         last_lines: None,
-        chunk: DEFAULT_FOLLOW_CHUNK_SIZE,
+        options,
         splitter,
         spare: Vec::new(),
         file: None,
@@ -286,7 +292,7 @@ pin_project! {
         notify: bool,
         // Start with the last this many lines of the file first opened.
         last_lines: Option<u64>,
-        chunk: usize,
+        options: LineOptions,
         splitter: LineSplitter<SharedBuf>,
         spare: Vec<u8>,
         file: Option<File>,
@@ -387,25 +393,45 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
 
     /// Bytes per read (default 64 KiB; at least 1).
     pub fn chunk_size(mut self, bytes: usize) -> Self {
-        *self.state.as_mut().project().chunk = bytes.max(1);
+        self.state.as_mut().project().options.chunk_size = bytes.max(1);
         self
     }
 
     /// The maximum line length in bytes, without the ending (default
     /// 8 MiB); `None` for no limit.
-    pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
-        self.state
-            .as_mut()
-            .project()
-            .splitter
-            .set_max_line_length(limit);
-        self
+    pub fn max_line_length(self, limit: Option<usize>) -> Self {
+        let mut options = self.state.options;
+        options.max_line_length = limit;
+        self.with_options(options)
     }
 
     /// Keeps each line's `\n` / `\r\n` (default: stripped).
-    pub fn keep_endings(mut self, keep: bool) -> Self {
-        self.state.as_mut().project().splitter.keep_endings(keep);
+    pub fn keep_endings(self, keep: bool) -> Self {
+        let mut options = self.state.options;
+        options.keep_endings = keep;
+        self.with_options(options)
+    }
+
+    /// What to do about UTF-8: bytes (the default), checked (an invalid
+    /// line is an error item, then following goes on) or lossily repaired.
+    pub fn utf8(mut self, utf8: Utf8) -> Self {
+        self.state.as_mut().project().options.utf8 = utf8;
         self
+    }
+
+    /// Sets every reading setting at once (note a follower's default chunk
+    /// size is [`DEFAULT_FOLLOW_CHUNK_SIZE`], not `LineOptions::default()`'s).
+    pub fn with_options(mut self, options: LineOptions) -> Self {
+        let this = self.state.as_mut().project();
+        this.splitter.set_max_line_length(options.max_line_length);
+        this.splitter.keep_endings(options.keep_endings);
+        *this.options = options;
+        self
+    }
+
+    /// The reading settings.
+    pub fn options(&self) -> &LineOptions {
+        &self.state.options
     }
 
     /// The followed path.
@@ -426,7 +452,8 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
             match this.splitter.next_span() {
                 Some(Ok(span)) => {
                     let line = SharedLine::new(&this.splitter.buffer().0, span);
-                    return Poll::Ready(Some(Ok(FollowEvent::Line(line))));
+                    let line = check_utf8(line, this.options.utf8, Some(&*this.path));
+                    return Poll::Ready(Some(line.map(FollowEvent::Line)));
                 }
                 Some(Err(e)) => {
                     return Poll::Ready(Some(Err(LineError::too_long(e, Some(this.path.clone())))));
@@ -517,7 +544,7 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 OpProj::Read => {
                     let file = this.file.as_ref().expect("open before reading");
                     let mut buf = core::mem::take(this.spare);
-                    let len = HEADROOM + ALIGN_SLACK + *this.chunk;
+                    let len = HEADROOM + ALIGN_SLACK + this.options.chunk_size.max(1);
                     if buf.len() < len {
                         // Fresh and zeroed: no copy, no fill loop.
                         buf = alloc::vec![0; len];
