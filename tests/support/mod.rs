@@ -13,21 +13,10 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-/// What a test gets: a runtime value with timers, blocking work and files.
-pub trait Runtime:
-    aiter::rt::Timer<Sleep: Unpin + Send> + aiter::rt::Blocking + Clone + Send + Sync + Unpin + 'static
-{
-}
-impl<T> Runtime for T where
-    T: aiter::rt::Timer<Sleep: Unpin + Send>
-        + aiter::rt::Blocking
-        + Clone
-        + Send
-        + Sync
-        + Unpin
-        + 'static
-{
-}
+/// What a test gets: a runtime value with timers, blocking work and files
+/// ([`aiter::rt::Runtime`]), whose sleeps are `Unpin + Send`.
+pub trait Runtime: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin {}
+impl<T: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin> Runtime for T {}
 
 pub fn tokio_current_thread<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

@@ -336,6 +336,8 @@ pin_project! {
         Check,
         CheckingFile { #[pin] meta: M },
         CheckingPath { #[pin] meta: M, open: FileMeta },
+        // Both looked at: act on what changed.
+        Decide { open: FileMeta, at_path: Option<FileMeta> },
         // Waiting for a change or the timer.
         Sleeping { then: Then },
     }
@@ -588,8 +590,29 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 }
                 OpProj::Check => {
                     let file = this.file.as_ref().expect("open before checking");
-                    let meta = this.rt.metadata(file);
-                    this.op.set(Op::CheckingFile { meta });
+                    if this.watch.is_active() {
+                        // Notified (or the rare safety-net tick): two
+                        // metadata calls of a few microseconds, made here
+                        // rather than on the blocking pool, so that idle
+                        // followers keep no pool threads alive.
+                        match file.std_file().metadata() {
+                            Ok(open) => {
+                                let at_path = std::fs::metadata(&**this.path).ok();
+                                this.op.set(Op::Decide {
+                                    open: FileMeta::of(&open),
+                                    at_path: at_path.as_ref().map(FileMeta::of),
+                                });
+                            }
+                            Err(e) => {
+                                *this.done = true;
+                                let e = fail(e, this.splitter, *this.offset);
+                                return Poll::Ready(Some(Err(e)));
+                            }
+                        }
+                    } else {
+                        let meta = this.rt.metadata(file);
+                        this.op.set(Op::CheckingFile { meta });
+                    }
                 }
                 OpProj::CheckingFile { meta } => match core::task::ready!(meta.poll(cx)) {
                     Ok(open) => {
@@ -604,6 +627,10 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 },
                 OpProj::CheckingPath { meta, open } => {
                     let at_path = core::task::ready!(meta.poll(cx)).ok();
+                    let open = *open;
+                    this.op.set(Op::Decide { open, at_path });
+                }
+                OpProj::Decide { open, at_path } => {
                     match detect_change(*this.offset, open, at_path.as_ref()) {
                         Change::Grown => this.op.set(Op::Read),
                         Change::Unchanged => this.op.set(Op::Sleeping { then: Then::Check }),

@@ -123,7 +123,7 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
-    fn of(meta: &std::fs::Metadata) -> Self {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Self {
         #[cfg(unix)]
         let id = {
             use std::os::unix::fs::MetadataExt;
