@@ -90,6 +90,26 @@ async fn aiter_stream<R: Fs>(rt: R, path: &Path) -> Count {
     (n, bytes)
 }
 
+/// The lending reader over any source (an `AsyncRead` here).
+async fn aiter_lending_from<S: aiter::lines::Source>(mut reader: LineReader<S>) -> Count {
+    let (mut n, mut bytes) = (0, 0);
+    while let Some(line) = reader.next_line().await {
+        bytes += line.unwrap().as_bytes().len() as u64;
+        n += 1;
+    }
+    (n, bytes)
+}
+
+/// The owned-line stream over any source (an `AsyncRead` here).
+async fn aiter_stream_from<S: aiter::lines::Source>(mut lines: Lines<S>) -> Count {
+    let (mut n, mut bytes) = (0, 0);
+    while let Some(line) = lines.next().await {
+        bytes += line.unwrap().len() as u64;
+        n += 1;
+    }
+    (n, bytes)
+}
+
 async fn tokio_lines(path: &Path) -> Count {
     use tokio::io::AsyncBufReadExt;
     let file = tokio::fs::File::open(path).await.unwrap();
@@ -210,6 +230,48 @@ fn compare(c: &mut Criterion, group: &str, fx: &Fixture, slow_peers: bool) {
                 assert_eq!(got, want)
             })
         });
+    }
+    // The same readers with the file as each runtime's own `AsyncRead`
+    // (tokio::fs::File, async_std::fs::File, smol::fs::File).
+    for stream in [false, true] {
+        for run in 0..3 {
+            let name = format!(
+                "aiter {} / AsyncRead {}",
+                if stream { "Stream" } else { "lending" },
+                ["tokio::fs::File", "async_std::fs::File", "smol::fs::File"][run]
+            );
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let got = match (run, stream) {
+                        (0, false) => tokio.block_on(async {
+                            let f = tokio::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(aiter::tokio::line_reader_from(f)).await
+                        }),
+                        (0, true) => tokio.block_on(async {
+                            let f = tokio::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(aiter::tokio::lines_from(f)).await
+                        }),
+                        (1, false) => async_std::task::block_on(async {
+                            let f = async_std::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(LineReader::from_async_read(f)).await
+                        }),
+                        (1, true) => async_std::task::block_on(async {
+                            let f = async_std::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(Lines::from_async_read(f)).await
+                        }),
+                        (_, false) => smol::block_on(async {
+                            let f = smol::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(LineReader::from_async_read(f)).await
+                        }),
+                        (_, true) => smol::block_on(async {
+                            let f = smol::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(Lines::from_async_read(f)).await
+                        }),
+                    };
+                    assert_eq!(got, want)
+                })
+            });
+        }
     }
     if slow_peers {
         g.bench_function("tokio BufReader::lines (default 8 KiB)", |b| {

@@ -307,7 +307,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     }
 
     /// The maximum line length in effect (`usize::MAX` for none).
-    pub fn max_line_length(&self) -> usize {
+    pub fn line_limit(&self) -> usize {
         self.limit
     }
 
@@ -793,7 +793,7 @@ pub(crate) mod tests {
     fn a_fixed_buffer_needs_no_allocator_and_caps_the_limit() {
         let mut buf = [0u8; 8];
         let mut s = LineSplitter::new(&mut buf[..]);
-        assert_eq!(s.max_line_length(), 6);
+        assert_eq!(s.line_limit(), 6);
         let mut got = 0;
         for chunk in [&b"ab\ncd"[..], b"ef\ngh", b"ij\n", b"0123456789\nok\n"] {
             let mut rest = chunk;
