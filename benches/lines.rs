@@ -12,8 +12,12 @@
 //! practical ceiling. The `chunk` group measures aiter's lending reader
 //! with 64 KiB – 4 MiB reads on each runtime (how the default was picked).
 //!
+//! The `follow` group measures a follower's latency: from an appended
+//! line's `write` to the line reaching the consumer, with change
+//! notification on each runtime and with polling as the peer.
+//!
 //! `cargo bench --bench lines --features tokio,async-std,smol`
-//! (`-- normal` / `-- long` / `-- chunk` for one group).
+//! (`-- normal` / `-- long` / `-- chunk` / `-- follow` for one group).
 #![allow(missing_docs)]
 
 #[path = "support/lines.rs"]
@@ -335,5 +339,74 @@ fn chunk(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, normal, long, chunk);
+/// Appends `iters` lines to a followed file, one at a time from another
+/// thread once the follower waits at the end of the file, and sums the
+/// time from each `write` to the line coming out of the follower.
+async fn follow_latency<R: aiter::rt::Runtime>(rt: R, notify: bool, iters: u64) -> Duration {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, b"").unwrap();
+    let mut follower = aiter::lines::follow(rt, &path).notify(notify);
+    let mut total = Duration::ZERO;
+    for i in 0..iters {
+        let written = Arc::new(Mutex::new(None));
+        let writer = {
+            let (path, written) = (path.clone(), written.clone());
+            std::thread::spawn(move || {
+                // Long enough for the follower to be waiting again.
+                std::thread::sleep(Duration::from_millis(3));
+                let mut out = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                *written.lock().unwrap() = Some(std::time::Instant::now());
+                writeln!(out, "{i}").unwrap();
+            })
+        };
+        match aiter::next(&mut follower).await {
+            Some(Ok(aiter::lines::FollowEvent::Line(line))) => {
+                assert_eq!(line.to_str(), Ok(i.to_string().as_str()))
+            }
+            other => panic!("expected line {i}, got {other:?}"),
+        }
+        let arrived = std::time::Instant::now();
+        writer.join().unwrap();
+        let written = written.lock().unwrap().expect("written");
+        total += arrived - written;
+    }
+    total
+}
+
+/// `follow`: from an appended line's `write` to the consumer, with change
+/// notification on each runtime, and polling (the 250 ms fallback) as the peer.
+fn follow(c: &mut Criterion) {
+    let tokio = tokio_rt();
+    let mut g = c.benchmark_group("follow");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(2));
+    for (name, run) in [
+        ("notified / tokio", 0),
+        ("notified / async-std", 1),
+        ("notified / smol", 2),
+        ("polling (notify off) / tokio", 3),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| match run {
+                0 => tokio.block_on(follow_latency(aiter::tokio::Tokio, true, iters)),
+                1 => async_std::task::block_on(follow_latency(
+                    aiter::async_std::AsyncStd,
+                    true,
+                    iters,
+                )),
+                2 => smol::block_on(follow_latency(aiter::smol::Smol, true, iters)),
+                _ => tokio.block_on(follow_latency(aiter::tokio::Tokio, false, iters)),
+            })
+        });
+    }
+}
+
+criterion_group!(benches, normal, long, chunk, follow);
 criterion_main!(benches);
