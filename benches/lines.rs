@@ -12,8 +12,12 @@
 //! practical ceiling. The `chunk` group measures aiter's lending reader
 //! with 64 KiB – 4 MiB reads on each runtime (how the default was picked).
 //!
+//! The `follow` group measures a follower's latency: from an appended
+//! line's `write` to the line reaching the consumer, with change
+//! notification on each runtime and with polling as the peer.
+//!
 //! `cargo bench --bench lines --features tokio,async-std,smol`
-//! (`-- normal` / `-- long` / `-- chunk` for one group).
+//! (`-- normal` / `-- long` / `-- chunk` / `-- follow` for one group).
 #![allow(missing_docs)]
 
 #[path = "support/lines.rs"]
@@ -82,6 +86,26 @@ async fn aiter_lending_str<R: Fs>(rt: R, path: &Path) -> Count {
 
 async fn aiter_stream<R: Fs>(rt: R, path: &Path) -> Count {
     let mut lines = Lines::open(rt, path);
+    let (mut n, mut bytes) = (0, 0);
+    while let Some(line) = lines.next().await {
+        bytes += line.unwrap().len() as u64;
+        n += 1;
+    }
+    (n, bytes)
+}
+
+/// The lending reader over any source (an `AsyncRead` here).
+async fn aiter_lending_from<S: aiter::lines::Source>(mut reader: LineReader<S>) -> Count {
+    let (mut n, mut bytes) = (0, 0);
+    while let Some(line) = reader.next_line().await {
+        bytes += line.unwrap().as_bytes().len() as u64;
+        n += 1;
+    }
+    (n, bytes)
+}
+
+/// The owned-line stream over any source (an `AsyncRead` here).
+async fn aiter_stream_from<S: aiter::lines::Source>(mut lines: Lines<S>) -> Count {
     let (mut n, mut bytes) = (0, 0);
     while let Some(line) = lines.next().await {
         bytes += line.unwrap().len() as u64;
@@ -211,6 +235,48 @@ fn compare(c: &mut Criterion, group: &str, fx: &Fixture, slow_peers: bool) {
             })
         });
     }
+    // The same readers with the file as each runtime's own `AsyncRead`
+    // (tokio::fs::File, async_std::fs::File, smol::fs::File).
+    for stream in [false, true] {
+        for run in 0..3 {
+            let name = format!(
+                "aiter {} / AsyncRead {}",
+                if stream { "Stream" } else { "lending" },
+                ["tokio::fs::File", "async_std::fs::File", "smol::fs::File"][run]
+            );
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let got = match (run, stream) {
+                        (0, false) => tokio.block_on(async {
+                            let f = tokio::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(aiter::tokio::line_reader_from(f)).await
+                        }),
+                        (0, true) => tokio.block_on(async {
+                            let f = tokio::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(aiter::tokio::lines_from(f)).await
+                        }),
+                        (1, false) => async_std::task::block_on(async {
+                            let f = async_std::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(LineReader::from_async_read(f)).await
+                        }),
+                        (1, true) => async_std::task::block_on(async {
+                            let f = async_std::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(Lines::from_async_read(f)).await
+                        }),
+                        (_, false) => smol::block_on(async {
+                            let f = smol::fs::File::open(path).await.unwrap();
+                            aiter_lending_from(LineReader::from_async_read(f)).await
+                        }),
+                        (_, true) => smol::block_on(async {
+                            let f = smol::fs::File::open(path).await.unwrap();
+                            aiter_stream_from(Lines::from_async_read(f)).await
+                        }),
+                    };
+                    assert_eq!(got, want)
+                })
+            });
+        }
+    }
     if slow_peers {
         g.bench_function("tokio BufReader::lines (default 8 KiB)", |b| {
             b.iter(|| assert_eq!(tokio.block_on(tokio_lines(path)), want))
@@ -273,5 +339,74 @@ fn chunk(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, normal, long, chunk);
+/// Appends `iters` lines to a followed file, one at a time from another
+/// thread once the follower waits at the end of the file, and sums the
+/// time from each `write` to the line coming out of the follower.
+async fn follow_latency<R: aiter::rt::Runtime>(rt: R, notify: bool, iters: u64) -> Duration {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, b"").unwrap();
+    let mut follower = aiter::lines::follow(rt, &path).notify(notify);
+    let mut total = Duration::ZERO;
+    for i in 0..iters {
+        let written = Arc::new(Mutex::new(None));
+        let writer = {
+            let (path, written) = (path.clone(), written.clone());
+            std::thread::spawn(move || {
+                // Long enough for the follower to be waiting again.
+                std::thread::sleep(Duration::from_millis(3));
+                let mut out = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                *written.lock().unwrap() = Some(std::time::Instant::now());
+                writeln!(out, "{i}").unwrap();
+            })
+        };
+        match aiter::next(&mut follower).await {
+            Some(Ok(aiter::lines::FollowEvent::Line(line))) => {
+                assert_eq!(line.to_str(), Ok(i.to_string().as_str()))
+            }
+            other => panic!("expected line {i}, got {other:?}"),
+        }
+        let arrived = std::time::Instant::now();
+        writer.join().unwrap();
+        let written = written.lock().unwrap().expect("written");
+        total += arrived - written;
+    }
+    total
+}
+
+/// `follow`: from an appended line's `write` to the consumer, with change
+/// notification on each runtime, and polling (the 250 ms fallback) as the peer.
+fn follow(c: &mut Criterion) {
+    let tokio = tokio_rt();
+    let mut g = c.benchmark_group("follow");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(2));
+    for (name, run) in [
+        ("notified / tokio", 0),
+        ("notified / async-std", 1),
+        ("notified / smol", 2),
+        ("polling (notify off) / tokio", 3),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| match run {
+                0 => tokio.block_on(follow_latency(aiter::tokio::Tokio, true, iters)),
+                1 => async_std::task::block_on(follow_latency(
+                    aiter::async_std::AsyncStd,
+                    true,
+                    iters,
+                )),
+                2 => smol::block_on(follow_latency(aiter::smol::Smol, true, iters)),
+                _ => tokio.block_on(follow_latency(aiter::tokio::Tokio, false, iters)),
+            })
+        });
+    }
+}
+
+criterion_group!(benches, normal, long, chunk, follow);
 criterion_main!(benches);

@@ -9,8 +9,6 @@ use support::{on_every_runtime, temp_dir, write_file, Runtime};
 
 use std::io::ErrorKind;
 
-use aiter::rt::Fs;
-
 async fn reads_a_file_in_chunks<R: Runtime>(rt: R) {
     let dir = temp_dir();
     let data: Vec<u8> = (0..100_000u32).flat_map(|i| i.to_le_bytes()).collect();

@@ -112,6 +112,51 @@ fn the_lending_reader_allocates_nothing_per_line() {
     });
 }
 
+/// Counts the allocations of reading every line after the first 1,000.
+async fn allocs_after_warm_up<S: aiter::lines::Source>(mut reader: LineReader<S>) -> (u64, u64) {
+    for _ in 0..1_000 {
+        reader.next_line().await.unwrap().unwrap();
+    }
+    let before = allocs();
+    let mut n = 1_000;
+    while let Some(line) = reader.next_line().await {
+        line.unwrap();
+        n += 1;
+    }
+    (allocs() - before, n)
+}
+
+#[test]
+fn the_lending_reader_allocates_nothing_per_line_from_any_async_read_or_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = log_file(&dir);
+    let data = std::fs::read(&path).unwrap();
+    // An in-memory `futures_io::AsyncRead`, tokio's, and plain bytes: no
+    // blocking pool, so nothing but the two buffers growing from the
+    // first read's size to a full chunk (at most 4 allocations for 99,000
+    // lines).
+    let (n_allocs, n) = futures::executor::block_on(allocs_after_warm_up(
+        LineReader::from_async_read(futures::io::Cursor::new(data.clone())),
+    ));
+    assert!(
+        n_allocs <= 4 && n == lines,
+        "futures_io::AsyncRead: {n_allocs} allocations, {n} lines"
+    );
+    let (n_allocs, n) = runtime().block_on(allocs_after_warm_up(aiter::tokio::line_reader_from(
+        std::io::Cursor::new(data.clone()),
+    )));
+    assert!(
+        n_allocs <= 4 && n == lines,
+        "tokio AsyncRead: {n_allocs} allocations, {n} lines"
+    );
+    let (n_allocs, n) =
+        futures::executor::block_on(allocs_after_warm_up(LineReader::from_bytes(data)));
+    assert!(
+        n_allocs <= 4 && n == lines,
+        "bytes in memory: {n_allocs} allocations, {n} lines"
+    );
+}
+
 #[test]
 fn the_owned_line_stream_allocates_per_chunk_not_per_line() {
     let dir = tempfile::tempdir().unwrap();

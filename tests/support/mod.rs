@@ -13,21 +13,10 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-/// What a test gets: a runtime value with timers, blocking work and files.
-pub trait Runtime:
-    aiter::rt::Timer<Sleep: Unpin + Send> + aiter::rt::Blocking + Clone + Send + Sync + Unpin + 'static
-{
-}
-impl<T> Runtime for T where
-    T: aiter::rt::Timer<Sleep: Unpin + Send>
-        + aiter::rt::Blocking
-        + Clone
-        + Send
-        + Sync
-        + Unpin
-        + 'static
-{
-}
+/// What a test gets: a runtime value with timers, blocking work and files
+/// ([`aiter::rt::Runtime`]), whose sleeps are `Unpin + Send`.
+pub trait Runtime: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin {}
+impl<T: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin> Runtime for T {}
 
 pub fn tokio_current_thread<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -116,3 +105,119 @@ macro_rules! on_every_executor {
 
 pub(crate) use {on_every_executor, on_every_runtime};
 pub mod postgres;
+
+/// A deterministic xorshift64 generator for test inputs and schedules.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// An in-memory reader that returns `Pending` (waking at once) before
+/// about a third of its reads and reads 1 to `max` bytes at a time: the
+/// worst-behaved `AsyncRead`, for both `futures_io` and tokio.
+#[derive(Debug)]
+pub struct Choppy {
+    data: std::sync::Arc<[u8]>,
+    pos: usize,
+    rng: Rng,
+    max: usize,
+    /// Reads that returned bytes.
+    pub reads: usize,
+}
+
+impl Choppy {
+    /// Reads of 1 to 7 bytes.
+    pub fn new(data: impl Into<std::sync::Arc<[u8]>>, seed: u64) -> Self {
+        Choppy::with_max(data, seed, 7)
+    }
+
+    /// Reads of 1 to `max` bytes.
+    pub fn with_max(data: impl Into<std::sync::Arc<[u8]>>, seed: u64, max: usize) -> Self {
+        Choppy {
+            data: data.into(),
+            pos: 0,
+            rng: Rng::new(seed),
+            max: max.max(1),
+            reads: 0,
+        }
+    }
+
+    fn poll_into(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        dst: &mut [u8],
+    ) -> std::task::Poll<usize> {
+        if self.rng.below(3) == 0 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let left = self.data.len() - self.pos;
+        let n = (1 + self.rng.below(self.max as u64) as usize)
+            .min(left)
+            .min(dst.len());
+        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        self.reads += 1;
+        std::task::Poll::Ready(n)
+    }
+}
+
+impl futures::io::AsyncRead for Choppy {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.get_mut().poll_into(cx, buf).map(Ok)
+    }
+}
+
+impl tokio::io::AsyncRead for Choppy {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = std::task::ready!(self.get_mut().poll_into(cx, buf.initialize_unfilled()));
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// The obvious line splitter, for comparison: lines end at `\n`, which is
+/// stripped with a `\r` before it; a last line without newline counts.
+pub fn reference_lines(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut lines = Vec::new();
+    let mut rest = data;
+    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+        let line = &rest[..nl];
+        lines.push(line.strip_suffix(b"\r").unwrap_or(line).to_vec());
+        rest = &rest[nl + 1..];
+    }
+    if !rest.is_empty() {
+        lines.push(rest.to_vec());
+    }
+    lines
+}
+
+/// The proptest settings of the behaviour suite: `cases` cases (fewer
+/// under Miri), no failure files.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: if cfg!(miri) { cases.min(4) } else { cases },
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

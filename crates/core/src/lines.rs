@@ -6,7 +6,7 @@
 //! | to split bytes you already have (no I/O, `no_std`, no allocator) | [`LineSplitter`] |
 //! | the fastest way through a file or stdin, one line at a time | [`LineReader`] (`next_line` / `next_str`, lends each line: no allocation per line) |
 //! | a `Stream` of owned lines, for `merge` and combinators | [`Lines`] (items are [`SharedLine`]s: shared slices of a chunk, no allocation per line) |
-//! | to follow a growing, truncated or rotated log (`tail -F`) | [`follow`] → [`Follow`] |
+//! | to follow a growing, truncated or rotated log (`tail -F`) | [`follow()`] → [`Follow`] (module [`follow`](mod@follow)) |
 //!
 //! Every reader reads large chunks (1 MiB by default) through a
 //! [`Source`] — a file through a runtime's [`Fs`](crate::rt::Fs)
@@ -25,7 +25,10 @@ pub use self::splitter::{Ending, Line, LineBuffer, LineSplitter, LineTooLong, Sp
 #[cfg(feature = "std")]
 mod error;
 #[cfg(feature = "std")]
-mod follow;
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod follow;
+#[cfg(feature = "std")]
+mod options;
 #[cfg(feature = "std")]
 mod pump;
 #[cfg(feature = "std")]
@@ -41,12 +44,11 @@ mod stream;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use self::{
     error::{LineError, LineErrorKind},
-    follow::{
-        decide, follow, Change, Event, Follow, DEFAULT_FOLLOW_CHUNK_SIZE, DEFAULT_FOLLOW_INTERVAL,
-    },
+    follow::{follow, Follow, FollowEvent},
+    options::{LineOptions, Utf8},
     pump::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_LENGTH},
     reader::{LineReader, NextLine, NextStr},
     shared_line::SharedLine,
-    source::{FileSource, Source, Stdin},
+    source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin},
     stream::Lines,
 };

@@ -44,10 +44,33 @@ use core::pin::Pin;
 use core::time::Duration;
 
 #[cfg(feature = "std")]
-mod fs;
+pub(crate) mod fs;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use self::fs::{scan_at, File, FileId, FileMeta, Fs, FsError, Scanned};
+
+/// Everything a runtime value supplies, in one bound: a [`Timer`],
+/// [`Blocking`] work and file access ([`Fs`]), cheap to copy around and
+/// shareable across tasks and threads.
+///
+/// Implemented for every type that has those parts (a blanket impl): write
+/// `R: Runtime` in generic code (tests, benchmarks, commands) that takes
+/// "any runtime" instead of spelling out the list.
+///
+/// # Examples
+/// ```
+/// use aiter_core::rt::Runtime;
+///
+/// fn follow_log<R: Runtime>(rt: R) -> aiter_core::lines::Follow<R> {
+///     aiter_core::lines::follow(rt, "app.log")
+/// }
+/// ```
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub trait Runtime: Timer + Blocking + Fs + Clone + Send + Sync + 'static {}
+
+#[cfg(feature = "std")]
+impl<R: Timer + Blocking + Fs + Clone + Send + Sync + 'static> Runtime for R {}
 
 /// A runtime's timer: sleeps and a monotonic clock.
 ///

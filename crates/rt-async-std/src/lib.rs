@@ -91,7 +91,7 @@ pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<AsyncStd>>
 }
 
 /// Follows the file at `path` like `tail -F` on async-std:
-/// [`aiter_core::lines::follow`].
+/// [`aiter_core::lines::follow()`].
 pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<AsyncStd> {
     aiter_core::lines::follow(AsyncStd, path)
 }

@@ -140,7 +140,7 @@ pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<Smol>> {
 }
 
 /// Follows the file at `path` like `tail -F` on smol:
-/// [`aiter_core::lines::follow`].
+/// [`aiter_core::lines::follow()`].
 pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Smol> {
     aiter_core::lines::follow(Smol, path)
 }

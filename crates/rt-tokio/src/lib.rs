@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use aiter_core::lines::{FileSource, Follow, LineReader, Lines};
+use aiter_core::lines::{FileSource, Follow, LineReader, Lines, Source};
 use aiter_core::rt::{Blocking, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
@@ -130,8 +130,95 @@ pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<Tokio>> {
     Lines::open(Tokio, path)
 }
 
+/// A lending line reader of any [`tokio::io::AsyncRead`]: a
+/// `tokio::process::ChildStdout`, a `TcpStream`, a tokio decompressor.
+/// Each byte goes straight from `reader` into the line reader's buffer.
+///
+/// # Examples
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (mut tx, rx) = tokio::io::duplex(64);
+/// tokio::io::AsyncWriteExt::write_all(&mut tx, b"one\ntwo").await.unwrap();
+/// drop(tx);
+/// let mut reader = aiter_rt_tokio::line_reader_from(rx);
+/// assert_eq!(reader.next_line().await.unwrap().unwrap().as_bytes(), b"one");
+/// assert_eq!(reader.next_line().await.unwrap().unwrap().as_bytes(), b"two");
+/// assert!(reader.next_line().await.is_none());
+/// # });
+/// ```
+pub fn line_reader_from<R>(reader: R) -> LineReader<TokioRead<R>>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    LineReader::new(TokioRead::new(reader))
+}
+
+/// A stream of the owned lines of any [`tokio::io::AsyncRead`]: see
+/// [`line_reader_from`].
+pub fn lines_from<R>(reader: R) -> Lines<TokioRead<R>>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    Lines::new(TokioRead::new(reader))
+}
+
+/// A [`tokio::io::AsyncRead`] as a line [`Source`]: reads straight into
+/// the line reader's buffer; `Interrupted` errors are retried.
+#[must_use = "a source does nothing unless read"]
+pub struct TokioRead<R> {
+    reader: R,
+    read: Option<(Vec<u8>, usize)>,
+}
+
+impl<R> TokioRead<R> {
+    /// A source reading `reader`.
+    pub fn new(reader: R) -> Self {
+        TokioRead { reader, read: None }
+    }
+
+    /// The reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> Source for TokioRead<R> {
+    fn start_read(self: Pin<&mut Self>, buf: Vec<u8>, start: usize) {
+        self.get_mut().read = Some((buf, start));
+    }
+
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<(std::io::Result<usize>, Vec<u8>)> {
+        let this = self.get_mut();
+        let (buf, start) = this
+            .read
+            .as_mut()
+            .expect("`TokioRead::poll_read` without a read started");
+        let mut dst = tokio::io::ReadBuf::new(buf.get_mut(*start..).unwrap_or_default());
+        let result = loop {
+            match Pin::new(&mut this.reader).poll_read(cx, &mut dst) {
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Poll::Ready(result) => break result.map(|()| dst.filled().len()),
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        let (buf, _) = this.read.take().expect("checked above");
+        Poll::Ready((result, buf))
+    }
+}
+
+impl<R> std::fmt::Debug for TokioRead<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioRead")
+            .field("reading", &self.read.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Follows the file at `path` like `tail -F` on tokio:
-/// [`aiter_core::lines::follow`].
+/// [`aiter_core::lines::follow()`].
 pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Tokio> {
     aiter_core::lines::follow(Tokio, path)
 }

@@ -25,7 +25,11 @@ pub fn is_stream(path: &Path) -> bool {
 /// Lines are read as bytes (`\n` and `\r\n` stripped); the command checks
 /// or repairs UTF-8 itself, the same way for every kind of input.
 pub fn follow<R: CliRuntime>(rt: R, path: &Path, settings: &Settings) -> Follow<R> {
-    aiter::lines::follow(rt, path)
+    let follow = aiter::lines::follow(rt, path)
         .interval(settings.interval)
-        .max_line_length(Some(settings.max_line_length))
+        .max_line_length(Some(settings.max_line_length));
+    match settings.last {
+        Some(n) => follow.last_lines(n),
+        None => follow,
+    }
 }

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
+#[cfg(test)]
 use std::path::Path;
 
 /// Bytes read per step backwards.
@@ -80,6 +81,7 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
 
 /// Where the last `n` lines of the file at `path` start (0 if it cannot be
 /// read now: following reports that itself).
+#[cfg(test)]
 pub fn start_of_last_lines_at(path: &Path, n: u64) -> u64 {
     File::open(path)
         .and_then(|file| {

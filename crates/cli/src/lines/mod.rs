@@ -48,7 +48,7 @@ use std::process::ExitCode;
 use std::task::Poll;
 use std::time::Duration;
 
-use aiter::lines::{Event, LineError, LineErrorKind};
+use aiter::lines::{FollowEvent, LineError, LineErrorKind};
 use aiter::merge::{Event as MergeEvent, MergeMap};
 
 use aiter::lines::Follow;
@@ -404,7 +404,7 @@ async fn read_all<R: CliRuntime>(
 /// What the follow loop waits for next.
 enum FollowStep {
     Interrupted,
-    Item(usize, Result<Event, LineError>),
+    Item(usize, Result<FollowEvent, LineError>),
     Ended(usize),
     Job(Done),
     WriterStopped,
@@ -421,22 +421,13 @@ async fn follow_all<R: CliRuntime>(
 ) -> End {
     let names = &settings.names;
     let paths = settings.paths.clone();
-    let last = settings.last;
-    // Which inputs are streams, and (`--last N`) where each file's last
-    // lines start: lines before that are skipped until the file is
-    // truncated or replaced.
-    let (streams, mut skip_below) = rt
+    // Which inputs are streams (read to their end beside the followed files).
+    let streams = rt
         .unblock(move || {
-            let streams: Vec<bool> = paths.iter().map(|path| input::is_stream(path)).collect();
-            let skip: Vec<u64> = paths
+            paths
                 .iter()
-                .zip(&streams)
-                .map(|(path, &stream)| match last {
-                    Some(n) if !stream => last::start_of_last_lines_at(path, n),
-                    _ => 0,
-                })
-                .collect();
-            (streams, skip)
+                .map(|path| input::is_stream(path))
+                .collect::<Vec<bool>>()
         })
         .await;
     let mut printers: Vec<Printer> = (0..names.len()).map(|i| settings.printer(i)).collect();
@@ -495,25 +486,22 @@ async fn follow_all<R: CliRuntime>(
                 }
             }
             FollowStep::Ended(i) => report_hidden(&names[i], &printers[i].problems),
-            FollowStep::Item(i, Ok(Event::Line(line))) => {
-                if line.offset() < skip_below[i] {
-                    continue;
-                }
+            FollowStep::Item(i, Ok(FollowEvent::Line(line))) => {
                 printers[i].record(&line, line.number(), line.offset(), &mut out);
                 ok &= printers[i].problems.total == 0;
                 report_problems(&names[i], &mut printers[i].problems);
             }
-            FollowStep::Item(i, Ok(Event::Truncated)) => {
-                skip_below[i] = 0;
+            FollowStep::Item(i, Ok(FollowEvent::Truncated)) => {
                 report(format_args!("{}: file truncated", names[i]));
             }
-            FollowStep::Item(i, Ok(Event::Rotated)) => {
-                skip_below[i] = 0;
+            FollowStep::Item(i, Ok(FollowEvent::Rotated)) => {
                 report(format_args!(
                     "{}: file replaced; following the new file",
                     names[i]
                 ));
             }
+            // Events a later aiter may add.
+            FollowStep::Item(_, Ok(_)) => {}
             FollowStep::Item(i, Err(e)) => {
                 ok = false;
                 let what = match e.kind() {
@@ -543,15 +531,20 @@ async fn follow_all<R: CliRuntime>(
     };
     let mut last = output.take().unwrap_or_default();
     last.extend_from_slice(&out);
-    // Streams' unfinished lines, completed (Ctrl-C is how --follow ends).
+    // Streams' unfinished lines, completed (Ctrl-C is how --follow ends),
+    // and what each follower read but did not hand out yet.
     jobs.finish_held(&mut last);
-    ok &= jobs.ok;
-    // Inputs that ended reported their hidden problems already.
-    for (i, printer) in printers.iter().enumerate() {
-        if inputs.contains_key(&i) {
+    for (i, printer) in printers.iter_mut().enumerate() {
+        if let Some(follower) = inputs.remove(&i) {
+            printer.feed(follower.held_back(), &mut last);
+            printer.finish(&mut last);
+            ok &= printer.problems.total == 0;
+            report_problems(&names[i], &mut printer.problems);
+            // Inputs that ended reported their hidden problems already.
             report_hidden(&names[i], &printer.problems);
         }
     }
+    ok &= jobs.ok;
     let end = match end {
         End::Done(_) => End::Done(ok),
         other => other,

@@ -7,6 +7,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::error::{LineError, LineErrorKind};
+use super::options::LineOptions;
 use super::source::Source;
 use super::splitter::{LineBuffer, LineSplitter, Span};
 
@@ -90,24 +91,6 @@ impl Chunk for SharedBuf {
     }
 }
 
-/// Reading settings shared by the reader, the stream and the follower.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Options {
-    pub(crate) chunk: usize,
-    pub(crate) limit: Option<usize>,
-    pub(crate) keep_endings: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            chunk: DEFAULT_CHUNK_SIZE,
-            limit: Some(DEFAULT_MAX_LINE_LENGTH),
-            keep_endings: false,
-        }
-    }
-}
-
 /// Where the reads stand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Reads {
@@ -138,7 +121,7 @@ pub(crate) struct Pump<B> {
 }
 
 impl<B: Chunk> Pump<B> {
-    pub(crate) fn new(options: Options) -> Self {
+    pub(crate) fn new(options: &LineOptions) -> Self {
         let mut pump = Pump {
             splitter: LineSplitter::new(B::from_vec(Vec::new())),
             spare: Vec::new(),
@@ -152,9 +135,9 @@ impl<B: Chunk> Pump<B> {
         pump
     }
 
-    pub(crate) fn set_options(&mut self, options: Options) {
-        self.chunk = options.chunk.max(1);
-        self.splitter.set_max_line_length(options.limit);
+    pub(crate) fn set_options(&mut self, options: &LineOptions) {
+        self.chunk = options.chunk_size.max(1);
+        self.splitter.set_max_line_length(options.max_line_length);
         self.splitter.keep_endings(options.keep_endings);
     }
 

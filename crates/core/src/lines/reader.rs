@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use futures_core::FusedFuture;
 
 use super::error::{LineError, LineErrorKind};
-use super::pump::{Options, Pump, Reads};
-use super::source::{FileSource, Source, Stdin};
+use super::options::{LineOptions, Utf8};
+use super::pump::{Pump, Reads};
+use super::source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin};
 use super::splitter::{Line, Span};
 use crate::rt::{Blocking, Fs};
 
@@ -85,50 +86,68 @@ pub struct LineReader<S> {
     /// Boxed so the reader is `Unpin` whatever the source's futures are.
     source: Pin<Box<S>>,
     pump: Pump<Vec<u8>>,
-    options: Options,
-    lossy: bool,
+    options: LineOptions,
 }
 
 impl<S: Source> LineReader<S> {
     /// A reader of `source`. Nothing is read (or opened) until the first poll.
     pub fn new(source: S) -> Self {
-        let options = Options::default();
+        let options = LineOptions::default();
         LineReader {
             source: Box::pin(source),
-            pump: Pump::new(options),
+            pump: Pump::new(&options),
             options,
-            lossy: false,
         }
     }
 
     /// Bytes per read (default 1 MiB, the first read at most 64 KiB; at least 1). Smaller reads cost one
     /// blocking-pool hop each; larger ones cost memory (two chunks per reader).
     pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.options.chunk = bytes;
-        self.pump.set_options(self.options);
+        self.options.chunk_size = bytes;
+        self.pump.set_options(&self.options);
         self
     }
 
     /// The maximum line length in bytes, without the ending (default
     /// 8 MiB); `None` for no limit (memory then grows with the longest line).
     pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
-        self.options.limit = limit;
-        self.pump.set_options(self.options);
+        self.options.max_line_length = limit;
+        self.pump.set_options(&self.options);
         self
     }
 
     /// Keeps each line's `\n` / `\r\n` (default: stripped).
     pub fn keep_endings(mut self, keep: bool) -> Self {
         self.options.keep_endings = keep;
-        self.pump.set_options(self.options);
+        self.pump.set_options(&self.options);
         self
     }
 
     /// In [`next_str`](Self::next_str), replaces invalid UTF-8 with U+FFFD
-    /// (allocating for such lines only) instead of an error.
-    pub fn lossy(mut self, lossy: bool) -> Self {
-        self.lossy = lossy;
+    /// (allocating for such lines only) instead of an error: `true` is
+    /// [`Utf8::Lossy`], `false` [`Utf8::Checked`].
+    pub fn lossy(self, lossy: bool) -> Self {
+        self.utf8(if lossy { Utf8::Lossy } else { Utf8::Checked })
+    }
+
+    /// What [`next_str`](Self::next_str) does about invalid UTF-8:
+    /// [`Utf8::Lossy`] repairs it, anything else makes it an error
+    /// ([`next_line`](Self::next_line) always lends bytes).
+    pub fn utf8(mut self, utf8: Utf8) -> Self {
+        self.options.utf8 = utf8;
         self
+    }
+
+    /// Sets every reading setting at once.
+    pub fn with_options(mut self, options: LineOptions) -> Self {
+        self.options = options;
+        self.pump.set_options(&self.options);
+        self
+    }
+
+    /// The reading settings.
+    pub fn options(&self) -> &LineOptions {
+        &self.options
     }
 
     /// The number of lines handed out (or skipped as errors) so far.
@@ -198,6 +217,25 @@ impl<R: Fs> LineReader<FileSource<R>> {
     /// A reader of the file at `path`, opened with `rt` on the first poll.
     pub fn open(rt: R, path: impl Into<PathBuf>) -> Self {
         LineReader::new(FileSource::new(rt, path))
+    }
+}
+
+impl<R: futures_io::AsyncRead + Unpin> LineReader<AsyncReadSource<R>> {
+    /// A reader of any [`futures_io::AsyncRead`]: a socket, a child
+    /// process's output, a pipe, a decompressor, smol's or async-std's
+    /// files. Each byte goes straight from `reader` into this reader's
+    /// buffer. Errors name no path. For tokio's `AsyncRead`, use
+    /// `aiter::tokio::line_reader_from`.
+    pub fn from_async_read(reader: R) -> Self {
+        LineReader::new(AsyncReadSource::new(reader))
+    }
+}
+
+impl<T: AsRef<[u8]>> LineReader<MemorySource<T>> {
+    /// A reader of bytes in memory (a `Vec<u8>`, a `&'static [u8]`, a
+    /// `String`, …).
+    pub fn from_bytes(data: T) -> Self {
+        LineReader::new(MemorySource::new(data))
     }
 }
 
@@ -295,7 +333,11 @@ impl<'a, S: Source> Future for NextStr<'a, S> {
         Poll::Ready(item.map(|r| {
             r.and_then(|span| {
                 let line = reader.pump.splitter.line(&span);
-                text(&line, reader.lossy, reader.source().path())
+                text(
+                    &line,
+                    reader.options.utf8 == Utf8::Lossy,
+                    reader.source().path(),
+                )
             })
         }))
     }
@@ -565,6 +607,13 @@ pub(crate) mod tests {
                 (fixed.to_str(), fixed.number(), fixed.offset()),
                 (Ok("\u{fffd}"), 2, 2)
             );
+            // `lossy(false)` only turns repair off: it does not turn checking on.
+            let bytes = Lines::new(Scripted::new(data, 3)).lossy(false);
+            assert_eq!(bytes.options().utf8, crate::lines::Utf8::Bytes);
+            let got: Vec<_> = bytes.collect().await;
+            assert!(got.iter().all(|l| l.is_ok()));
+            let checked = Lines::new(Scripted::new(data, 3)).lossy(true).lossy(false);
+            assert_eq!(checked.options().utf8, crate::lines::Utf8::Checked);
         });
     }
 }

@@ -29,7 +29,11 @@ use crate::rt::{Blocking, File, Fs};
 /// without boxing.
 ///
 /// Implemented here by [`FileSource`] (a file opened on first read, read at
-/// a tracked offset through a runtime's [`Fs`]) and [`Stdin`].
+/// a tracked offset through a runtime's [`Fs`], or in order when it is not
+/// a regular file), [`Stdin`], [`AsyncReadSource`] (any
+/// `futures_io::AsyncRead`) and [`MemorySource`] (bytes in memory). Every
+/// one writes each byte straight into the reader's buffer: there is no
+/// intermediate buffer to copy from.
 pub trait Source {
     /// Starts reading into `buf[start..]`.
     fn start_read(self: Pin<&mut Self>, buf: Vec<u8>, start: usize);
@@ -49,7 +53,9 @@ pub trait Source {
 pin_project! {
     /// A file read in chunks through a runtime's [`Fs`]: opened by the first
     /// read (never by the constructor), then read with positional reads at
-    /// an offset it tracks.
+    /// an offset it tracks. A path that is not a regular file (a FIFO,
+    /// `/dev/stdin` or `/dev/fd/N` on a pipe, a character device) is read
+    /// in order instead, like `cat` reads it ([`Fs::read`]).
     #[must_use = "a source does nothing unless read"]
     pub struct FileSource<R: Fs> {
         rt: R,
@@ -99,7 +105,7 @@ impl<R: Fs> Source for FileSource<R> {
         let mut this = self.project();
         match this.file {
             Some(file) => {
-                let read = this.rt.read_at(file, *this.offset, buf, start);
+                let read = read(this.rt, file, *this.offset, buf, start);
                 this.op.set(FileOp::Reading { read });
             }
             None => {
@@ -117,7 +123,7 @@ impl<R: Fs> Source for FileSource<R> {
                 {
                     Ok(file) => {
                         let buf = core::mem::take(buf);
-                        let read = this.rt.read_at(&file, *this.offset, buf, *start);
+                        let read = read(this.rt, &file, *this.offset, buf, *start);
                         *this.file = Some(file);
                         this.op.set(FileOp::Reading { read });
                     }
@@ -142,6 +148,15 @@ impl<R: Fs> Source for FileSource<R> {
 
     fn path(&self) -> Option<&Arc<Path>> {
         Some(&self.path)
+    }
+}
+
+/// A positional read of a regular file, an in-order read of anything else.
+pub(crate) fn read<R: Fs>(rt: &R, file: &File, offset: u64, buf: Vec<u8>, start: usize) -> R::Read {
+    if file.is_regular() {
+        rt.read_at(file, offset, buf, start)
+    } else {
+        rt.read(file, buf, start)
     }
 }
 
@@ -221,6 +236,127 @@ impl<R: Blocking> fmt::Debug for Stdin<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stdin")
             .field("reading", &self.task.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Any [`futures_io::AsyncRead`] as a [`Source`]: sockets, child processes,
+/// pipes, decompressors (async-compression), smol's and async-std's files.
+///
+/// Each read goes straight into the reader's buffer (no intermediate
+/// buffer, so no extra copy); `Interrupted` errors are retried. A read in
+/// flight is only a borrowed buffer: it progresses when the reader is
+/// polled. For tokio's `AsyncRead`, use the tokio adapter's
+/// `line_reader_from` / `lines_from`.
+#[must_use = "a source does nothing unless read"]
+pub struct AsyncReadSource<R> {
+    reader: R,
+    read: Option<(Vec<u8>, usize)>,
+}
+
+impl<R> AsyncReadSource<R> {
+    /// A source reading `reader`.
+    pub fn new(reader: R) -> Self {
+        AsyncReadSource { reader, read: None }
+    }
+
+    /// The reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// The reader, mutably (reading from it directly skips the lines
+    /// reader's buffer: bytes already buffered stay there).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+}
+
+impl<R: futures_io::AsyncRead + Unpin> Source for AsyncReadSource<R> {
+    fn start_read(self: Pin<&mut Self>, buf: Vec<u8>, start: usize) {
+        self.get_mut().read = Some((buf, start));
+    }
+
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, Vec<u8>)> {
+        let this = self.get_mut();
+        let (buf, start) = this
+            .read
+            .as_mut()
+            .expect("`AsyncReadSource::poll_read` without a read started");
+        let dst = buf.get_mut(*start..).unwrap_or_default();
+        let result = loop {
+            match Pin::new(&mut this.reader).poll_read(cx, dst) {
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(result) => break result,
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        let (buf, _) = this.read.take().expect("checked above");
+        Poll::Ready((result, buf))
+    }
+}
+
+impl<R> fmt::Debug for AsyncReadSource<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncReadSource")
+            .field("reading", &self.read.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bytes in memory as a [`Source`] (a `Vec<u8>`, `&'static [u8]`, `String`,
+/// …): each read copies the next piece into the reader's buffer, once.
+#[must_use = "a source does nothing unless read"]
+pub struct MemorySource<T> {
+    data: T,
+    pos: usize,
+    read: Option<(Vec<u8>, usize)>,
+}
+
+impl<T: AsRef<[u8]>> MemorySource<T> {
+    /// A source reading `data` from its start.
+    pub fn new(data: T) -> Self {
+        MemorySource {
+            data,
+            pos: 0,
+            read: None,
+        }
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.data.as_ref().len() - self.pos
+    }
+}
+
+impl<T: AsRef<[u8]>> Source for MemorySource<T> {
+    fn start_read(self: Pin<&mut Self>, buf: Vec<u8>, start: usize) {
+        let this = self.get_mut();
+        this.read = Some((buf, start));
+    }
+
+    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(io::Result<usize>, Vec<u8>)> {
+        let this = self.get_mut();
+        let (mut buf, start) = this
+            .read
+            .take()
+            .expect("`MemorySource::poll_read` without a read started");
+        let data = &this.data.as_ref()[this.pos..];
+        let dst = buf.get_mut(start..).unwrap_or_default();
+        let n = data.len().min(dst.len());
+        dst[..n].copy_from_slice(&data[..n]);
+        this.pos += n;
+        Poll::Ready((Ok(n), buf))
+    }
+}
+
+// It never pins `data`.
+impl<T> Unpin for MemorySource<T> {}
+
+impl<T> fmt::Debug for MemorySource<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemorySource")
+            .field("pos", &self.pos)
             .finish_non_exhaustive()
     }
 }

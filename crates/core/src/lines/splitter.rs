@@ -307,7 +307,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     }
 
     /// The maximum line length in effect (`usize::MAX` for none).
-    pub fn max_line_length(&self) -> usize {
+    pub fn line_limit(&self) -> usize {
         self.limit
     }
 
@@ -360,6 +360,21 @@ impl<B: LineBuffer> LineSplitter<B> {
         self.number = 1;
         self.mode = Mode::Lines;
         self.eof = false;
+    }
+
+    /// Starts over like [`reset`](Self::reset), with offsets counted from
+    /// `offset` (reading resumes there, e.g. the start of a file's last
+    /// lines); lines are numbered from 1 again.
+    pub fn restart_at(&mut self, offset: u64) {
+        self.reset();
+        self.origin = offset;
+    }
+
+    /// The bytes buffered but not yet handed out: the partial last line
+    /// (before [`finish`](Self::finish)), after any complete lines not yet
+    /// taken; while the rest of a too-long line is skipped, what was read of it.
+    pub fn buffered_bytes(&self) -> &[u8] {
+        &self.buf.bytes()[self.start..self.end]
     }
 
     /// The buffer.
@@ -778,7 +793,7 @@ pub(crate) mod tests {
     fn a_fixed_buffer_needs_no_allocator_and_caps_the_limit() {
         let mut buf = [0u8; 8];
         let mut s = LineSplitter::new(&mut buf[..]);
-        assert_eq!(s.max_line_length(), 6);
+        assert_eq!(s.line_limit(), 6);
         let mut got = 0;
         for chunk in [&b"ab\ncd"[..], b"ef\ngh", b"ij\n", b"0123456789\nok\n"] {
             let mut rest = chunk;

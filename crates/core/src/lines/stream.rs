@@ -10,19 +10,12 @@ use std::path::PathBuf;
 use futures_core::{FusedStream, Stream};
 
 use super::error::LineError;
-use super::pump::{Options, Pump, Reads, SharedBuf};
+use super::options::{LineOptions, Utf8};
+use super::pump::{Pump, Reads, SharedBuf};
 use super::reader::text;
 use super::shared_line::SharedLine;
-use super::source::{FileSource, Source, Stdin};
+use super::source::{AsyncReadSource, FileSource, MemorySource, Source, Stdin};
 use crate::rt::{Blocking, Fs};
-
-/// What [`Lines`] does about UTF-8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Utf8 {
-    Unchecked,
-    Checked,
-    Lossy,
-}
 
 /// A `Stream` of owned lines ([`SharedLine`]), for `merge` and the rest
 /// of the ecosystem.
@@ -79,56 +72,76 @@ pub struct Lines<S> {
     /// Boxed so the stream is `Unpin` whatever the source's futures are.
     source: Pin<Box<S>>,
     pump: Pump<SharedBuf>,
-    options: Options,
-    utf8: Utf8,
+    options: LineOptions,
 }
 
 impl<S: Source> Lines<S> {
     /// A stream of the lines of `source`. Nothing is read (or opened) until
     /// the first poll.
     pub fn new(source: S) -> Self {
-        let options = Options::default();
+        let options = LineOptions::default();
         Lines {
             source: Box::pin(source),
-            pump: Pump::new(options),
+            pump: Pump::new(&options),
             options,
-            utf8: Utf8::Unchecked,
         }
     }
 
     /// Bytes per read (default 1 MiB, the first read at most 64 KiB; at least 1).
     pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.options.chunk = bytes;
-        self.pump.set_options(self.options);
+        self.options.chunk_size = bytes;
+        self.pump.set_options(&self.options);
         self
     }
 
     /// The maximum line length in bytes, without the ending (default
     /// 8 MiB); `None` for no limit.
     pub fn max_line_length(mut self, limit: Option<usize>) -> Self {
-        self.options.limit = limit;
-        self.pump.set_options(self.options);
+        self.options.max_line_length = limit;
+        self.pump.set_options(&self.options);
         self
     }
 
     /// Keeps each line's `\n` / `\r\n` (default: stripped).
     pub fn keep_endings(mut self, keep: bool) -> Self {
         self.options.keep_endings = keep;
-        self.pump.set_options(self.options);
+        self.pump.set_options(&self.options);
         self
     }
 
-    /// Checks each line is UTF-8: an invalid line is an error item.
-    pub fn text(mut self, text: bool) -> Self {
-        self.utf8 = if text { Utf8::Checked } else { Utf8::Unchecked };
+    /// What to do about UTF-8: bytes (the default), checked (an invalid
+    /// line is an error item) or lossily repaired.
+    pub fn utf8(mut self, utf8: Utf8) -> Self {
+        self.options.utf8 = utf8;
         self
     }
 
-    /// Text mode that replaces invalid UTF-8 with U+FFFD (allocating for
-    /// such lines only) instead of an error.
-    pub fn lossy(mut self, lossy: bool) -> Self {
-        self.utf8 = if lossy { Utf8::Lossy } else { Utf8::Checked };
+    /// Shorthand: `true` is [`Utf8::Checked`], `false` [`Utf8::Bytes`].
+    pub fn text(self, text: bool) -> Self {
+        self.utf8(if text { Utf8::Checked } else { Utf8::Bytes })
+    }
+
+    /// Shorthand: `true` is [`Utf8::Lossy`]; `false` turns lossy repair off
+    /// (back to [`Utf8::Checked`]) and leaves any other mode as it is.
+    pub fn lossy(self, lossy: bool) -> Self {
+        let utf8 = match (lossy, self.options.utf8) {
+            (true, _) => Utf8::Lossy,
+            (false, Utf8::Lossy) => Utf8::Checked,
+            (false, other) => other,
+        };
+        self.utf8(utf8)
+    }
+
+    /// Sets every reading setting at once.
+    pub fn with_options(mut self, options: LineOptions) -> Self {
+        self.options = options;
+        self.pump.set_options(&self.options);
         self
+    }
+
+    /// The reading settings.
+    pub fn options(&self) -> &LineOptions {
+        &self.options
     }
 
     /// The source.
@@ -141,6 +154,25 @@ impl<R: Fs> Lines<FileSource<R>> {
     /// The lines of the file at `path`, opened with `rt` on the first poll.
     pub fn open(rt: R, path: impl Into<PathBuf>) -> Self {
         Lines::new(FileSource::new(rt, path))
+    }
+}
+
+impl<R: futures_io::AsyncRead + Unpin> Lines<AsyncReadSource<R>> {
+    /// A stream of the lines of any [`futures_io::AsyncRead`]: a socket, a child
+    /// process's output, a pipe, a decompressor, smol's or async-std's
+    /// files. Each byte goes straight from `reader` into this reader's
+    /// buffer. Errors name no path. For tokio's `AsyncRead`, use
+    /// `aiter::tokio::lines_from`.
+    pub fn from_async_read(reader: R) -> Self {
+        Lines::new(AsyncReadSource::new(reader))
+    }
+}
+
+impl<T: AsRef<[u8]>> Lines<MemorySource<T>> {
+    /// A stream of the lines of bytes in memory (a `Vec<u8>`, a `&'static [u8]`, a
+    /// `String`, …).
+    pub fn from_bytes(data: T) -> Self {
+        Lines::new(MemorySource::new(data))
     }
 }
 
@@ -163,21 +195,11 @@ impl<S: Source> Stream for Lines<S> {
         };
         let result = item.and_then(|span| {
             let line = SharedLine::new(&pump.splitter.buffer().0, span);
-            if this.utf8 == Utf8::Unchecked {
-                return Ok(line);
-            }
-            let lossy = this.utf8 == Utf8::Lossy;
-            match text(
-                &line_ref(&line),
-                lossy,
+            check_utf8(
+                line,
+                this.options.utf8,
                 this.source.as_ref().get_ref().path(),
-            ) {
-                Ok(alloc::borrow::Cow::Borrowed(_)) => Ok(line),
-                Ok(alloc::borrow::Cow::Owned(repaired)) => {
-                    Ok(line.with_bytes(String::into_bytes(repaired)))
-                }
-                Err(e) => Err(e),
-            }
+            )
         });
         Poll::Ready(Some(result))
     }
@@ -188,6 +210,24 @@ impl<S: Source> Stream for Lines<S> {
         } else {
             (0, None)
         }
+    }
+}
+
+/// Checks (or repairs) an owned line as `utf8` says.
+pub(crate) fn check_utf8(
+    line: SharedLine,
+    utf8: Utf8,
+    path: Option<&alloc::sync::Arc<std::path::Path>>,
+) -> Result<SharedLine, LineError> {
+    if utf8 == Utf8::Bytes {
+        return Ok(line);
+    }
+    match text(&line_ref(&line), utf8 == Utf8::Lossy, path) {
+        Ok(alloc::borrow::Cow::Borrowed(_)) => Ok(line),
+        Ok(alloc::borrow::Cow::Owned(repaired)) => {
+            Ok(line.with_bytes(String::into_bytes(repaired)))
+        }
+        Err(e) => Err(e),
     }
 }
 

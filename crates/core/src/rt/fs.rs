@@ -40,6 +40,16 @@ pub trait Fs {
     /// end of file.
     fn read_at(&self, file: &File, offset: u64, buf: Vec<u8>, start: usize) -> Self::Read;
 
+    /// Reads from `file` at its current position into `buf[start..]`, for
+    /// files that are not regular ([`File::is_regular`]): pipes, FIFOs,
+    /// terminals, character devices, read in order like `cat` does.
+    /// Resolves like [`read_at`](Fs::read_at); reads of one file must not
+    /// overlap.
+    ///
+    /// # Errors
+    /// As [`read_at`](Fs::read_at) (the error names no offset).
+    fn read(&self, file: &File, buf: Vec<u8>, start: usize) -> Self::Read;
+
     /// The current length and identity of an open file.
     fn metadata(&self, file: &File) -> Self::Metadata;
 
@@ -53,9 +63,22 @@ pub trait Fs {
 pub struct File {
     file: Arc<std::fs::File>,
     path: Arc<Path>,
+    regular: bool,
 }
 
 impl File {
+    /// Whether it is a regular file (read with positional reads, and
+    /// followed by length); otherwise (a FIFO, `/dev/stdin` on a pipe, a
+    /// character device) it is read in order with [`Fs::read`].
+    pub fn is_regular(&self) -> bool {
+        self.regular
+    }
+
+    /// The `std` file.
+    pub(crate) fn std_file(&self) -> &std::fs::File {
+        &self.file
+    }
+
     /// The path the file was opened by.
     pub fn path(&self) -> &Path {
         &self.path
@@ -69,7 +92,10 @@ impl File {
 
 impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("File").field("path", &self.path).finish()
+        f.debug_struct("File")
+            .field("path", &self.path)
+            .field("regular", &self.regular)
+            .finish()
     }
 }
 
@@ -97,7 +123,7 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
-    fn of(meta: &std::fs::Metadata) -> Self {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Self {
         #[cfg(unix)]
         let id = {
             use std::os::unix::fs::MetadataExt;
@@ -197,7 +223,8 @@ fn open_blocking(path: PathBuf) -> Result<File, FsError> {
     let path: Arc<Path> = path.into();
     let fail = |e| FsError::new(path.clone(), None, e);
     let file = std::fs::File::open(&path).map_err(fail)?;
-    if file.metadata().map_err(fail)?.is_dir() {
+    let meta = file.metadata().map_err(fail)?;
+    if meta.is_dir() {
         return Err(fail(io::Error::new(
             io::ErrorKind::IsADirectory,
             "is a directory",
@@ -206,10 +233,33 @@ fn open_blocking(path: PathBuf) -> Result<File, FsError> {
     Ok(File {
         file: Arc::new(file),
         path,
+        regular: meta.is_file(),
     })
 }
 
-fn read_at_blocking(file: &std::fs::File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads at the file's position, retrying on `Interrupted`.
+fn read_blocking(file: &std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    if buf.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "read into an empty buffer",
+        ));
+    }
+    let mut file = file;
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+pub(crate) fn read_at_blocking(
+    file: &std::fs::File,
+    offset: u64,
+    buf: &mut [u8],
+) -> io::Result<usize> {
     if buf.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -320,6 +370,16 @@ impl<B: Blocking + ?Sized> Fs for B {
             let dst = buf.get_mut(start..).unwrap_or_default();
             let result = read_at_blocking(&file.file, offset, dst)
                 .map_err(|e| FsError::new(file.path.clone(), Some(offset), e));
+            (result, buf)
+        })
+    }
+
+    fn read(&self, file: &File, mut buf: Vec<u8>, start: usize) -> Self::Read {
+        let file = file.clone();
+        self.unblock(move || {
+            let dst = buf.get_mut(start..).unwrap_or_default();
+            let result = read_blocking(&file.file, dst)
+                .map_err(|e| FsError::new(file.path.clone(), None, e));
             (result, buf)
         })
     }
