@@ -500,6 +500,31 @@ fn last_n_lines_of_files_and_stdin_like_tail_on_every_runtime() {
 }
 
 #[test]
+fn ctrl_c_under_follow_prints_the_held_partial_line_of_a_file_and_exits_0_on_every_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    for runtime in RUNTIMES {
+        std::fs::write(&log, "full\npart").unwrap();
+        let child = Command::new(aiter_path())
+            .args(["lines", "-F", "--interval", "20", "--runtime", runtime])
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        kill(&child, "-INT");
+        let done = finish(child);
+        assert_eq!(done.code, 0, "{runtime}: {:?}", done.stderr_lines());
+        assert_eq!(
+            String::from_utf8(done.stdout).unwrap(),
+            "full\npart\n",
+            "{runtime}"
+        );
+    }
+}
+
+#[test]
 fn last_then_follow_prints_the_last_lines_then_appends_on_every_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
