@@ -189,10 +189,11 @@ pub fn overlap_note(records: &[Record]) -> Option<(String, String)> {
             0.0
         };
         let peer = wait(Reader::QueryRaw, rt)
-            .map_or_else(String::new, |r| format!(", query_raw {:.2} ms", r.median));
+            .map_or_else(String::new, |r| format!(", query_raw {}", millis(r.median)));
         parts.push(format!(
-            "{rt}: page latency {:.2} ms, prefetch 1 waits {:.2} ms ({overlapped:.0} % overlapped){peer}",
-            off.median, on.median
+            "{rt}: page latency {}, prefetch 1 waits {} ({overlapped:.0} % overlapped){peer}",
+            millis(off.median),
+            millis(on.median)
         ));
     }
     Some((
@@ -205,6 +206,15 @@ pub fn overlap_note(records: &[Record]) -> Option<(String, String)> {
             parts.join("; ")
         ),
     ))
+}
+
+/// `ms` milliseconds for reading: `1.25 ms`, or `45 µs` below 0.1 ms.
+fn millis(ms: f64) -> String {
+    if ms < 0.1 {
+        format!("{:.0} µs", ms * 1e3)
+    } else {
+        format!("{ms:.2} ms")
+    }
 }
 
 /// A server: its connection string, where it came from, and the cluster
@@ -542,6 +552,65 @@ mod tests {
                 port: 5432
             }
         );
+    }
+
+    #[test]
+    fn the_note_gives_each_runtimes_page_latency_and_overlap() {
+        let timed = |reader: Reader, kind: RuntimeKind, wait_ms: f64| crate::bench::Timed {
+            workload: "cursor on PostgreSQL".to_owned(),
+            implementation: reader.name().to_owned(),
+            runtime: Some(kind),
+            parameters: BTreeMap::new(),
+            metrics: vec![SECONDS, WAIT],
+            samples: vec![
+                Sample {
+                    values: vec![0.3, wait_ms],
+                    check: 1,
+                };
+                3
+            ],
+        };
+        let config = Config::new(
+            RuntimeKind::ALL.to_vec(),
+            None,
+            true,
+            None,
+            vec![],
+            "x".into(),
+        );
+        let report = |timed: &[crate::bench::Timed]| {
+            crate::bench::report::Report::new(
+                crate::machine::Machine::detect(),
+                &config,
+                timed,
+                Duration::ZERO,
+            )
+        };
+        let cases = [
+            timed(Reader::Off, RuntimeKind::Tokio, 1.0),
+            timed(Reader::Prefetch, RuntimeKind::Tokio, 0.1),
+            timed(Reader::QueryRaw, RuntimeKind::Tokio, 0.004),
+            timed(Reader::Off, RuntimeKind::Smol, 2.0),
+            timed(Reader::Prefetch, RuntimeKind::Smol, 0.05),
+        ];
+        let (group, note) = overlap_note(&report(&cases).records).unwrap();
+        assert_eq!(group, "cursor on PostgreSQL: wait for the next page");
+        assert!(
+            note.contains(
+                "tokio: page latency 1.00 ms, prefetch 1 waits 0.10 ms (90 % overlapped), \
+                 query_raw 4 µs; smol: page latency 2.00 ms, prefetch 1 waits 50 µs (98 % overlapped)."
+            ),
+            "{note}"
+        );
+        assert!(!note.contains("async-std"), "{note}");
+        // Without the wait records (another workload): no note.
+        let records: Vec<Record> = report(&cases)
+            .records
+            .into_iter()
+            .filter(|r| r.metric != WAIT.name)
+            .collect();
+        assert!(!records.is_empty());
+        assert!(overlap_note(&records).is_none());
     }
 
     #[test]
