@@ -215,6 +215,9 @@ impl Report {
         if let Some((group, note)) = crate::workloads::cursor::timer_note(&records) {
             group_notes.insert(group, note);
         }
+        if let Some((group, note)) = crate::workloads::cursor_postgres::overlap_note(&records) {
+            group_notes.insert(group, note);
+        }
         Report {
             tool: "aiter-bench",
             aiter_version: machine

@@ -8,6 +8,7 @@
 //! [`RuntimeKind`](crate::runtime::RuntimeKind) (see `timer.rs`).
 
 pub mod cursor;
+pub mod cursor_postgres;
 mod generate;
 mod lines;
 mod merge;
@@ -22,6 +23,7 @@ pub fn registry() -> Vec<Box<dyn Workload>> {
         Box::new(merge::MergeStreams),
         Box::new(generate::Generators),
         Box::new(cursor::CursorPrefetch),
+        Box::new(cursor_postgres::CursorPostgres),
         Box::new(timer::TimerPrecision),
     ]
 }
