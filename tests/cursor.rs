@@ -272,7 +272,7 @@ async fn blocking_fetches_overlap_the_consumer<R: Runtime>(rt: R) {
         if n == 0 {
             assert_eq!(started.recv_timeout(wait), Ok(0));
         }
-        if n % 4 == 0 && n + 4 < 40 {
+        if n.is_multiple_of(4) && n + 4 < 40 {
             // The first item of the page at `n`: the fetch of the next page
             // was started and now runs on the pool without another poll.
             assert_eq!(

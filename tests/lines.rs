@@ -29,7 +29,11 @@ fn log_like(lines: usize, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>) {
         let len = (rng % 300) as usize;
         let line: Vec<u8> = (0..len).map(|j| b'a' + ((i + j) % 26) as u8).collect();
         data.extend_from_slice(&line);
-        data.extend_from_slice(if rng % 7 == 0 { b"\r\n" } else { b"\n" });
+        data.extend_from_slice(if rng.is_multiple_of(7) {
+            b"\r\n"
+        } else {
+            b"\n"
+        });
         want.push(line);
     }
     (data, want)

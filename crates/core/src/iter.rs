@@ -77,7 +77,7 @@ mod tests {
         type Item = u8;
         fn next(&mut self) -> Option<u8> {
             self.0 += 1;
-            (self.0 % 2 == 0).then_some(self.0)
+            self.0.is_multiple_of(2).then_some(self.0)
         }
     }
 

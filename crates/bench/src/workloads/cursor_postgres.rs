@@ -507,7 +507,7 @@ impl Consumer {
         std::hint::black_box(note);
         self.count += 1;
         self.sum += id;
-        if self.count % PAGE == 0 {
+        if self.count.is_multiple_of(PAGE) {
             std::thread::sleep(C);
             self.worked = Some(Instant::now());
         }
