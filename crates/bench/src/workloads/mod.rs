@@ -10,7 +10,7 @@
 pub mod cursor;
 mod generate;
 mod lines;
-mod merge;
+pub mod merge;
 pub mod timer;
 
 use super::Workload;
