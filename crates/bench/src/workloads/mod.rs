@@ -8,7 +8,7 @@
 //! [`RuntimeKind`](crate::runtime::RuntimeKind) (see `timer.rs`).
 
 pub mod cursor;
-mod generate;
+pub mod generate;
 mod lines;
 pub mod merge;
 pub mod timer;
