@@ -9,7 +9,7 @@
 
 pub mod cursor;
 pub mod generate;
-mod lines;
+pub mod lines;
 pub mod merge;
 pub mod timer;
 
