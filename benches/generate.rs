@@ -21,8 +21,8 @@ use std::hint::black_box;
 use std::io;
 
 use aiter_bench::workloads::generate::{
-    aiter_generate, aiter_try_generate, async_stream, async_stream_try, check, drain, hand_written,
-    try_drain, unfold,
+    aiter_generate, aiter_try_generate, check, drain, hand_written, stream_macro, try_drain,
+    try_stream_macro, unfold,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures::executor::block_on;
@@ -62,7 +62,7 @@ fn generators(c: &mut Criterion) {
         ("hand-written Stream", |n| sum(hand_written(n), n)),
         ("aiter generate", |n| sum(aiter_generate(n), n)),
         ("futures unfold", |n| sum(unfold(n), n)),
-        ("async-stream stream!", |n| sum(async_stream(n), n)),
+        ("async-stream stream!", |n| sum(stream_macro(n), n)),
         ("async-fn-stream fn_stream", |n| sum(fn_stream(n), n)),
     ];
     for (name, run) in peers {
@@ -76,7 +76,7 @@ fn generators(c: &mut Criterion) {
     let peers: [Peer; 2] = [
         ("aiter try_generate", |n| try_sum(aiter_try_generate(n), n)),
         ("async-stream try_stream!", |n| {
-            try_sum(async_stream_try(n), n)
+            try_sum(try_stream_macro(n), n)
         }),
     ];
     for (name, run) in peers {

@@ -7,9 +7,9 @@
 //! compiler cannot fold the loop away; every run checks the sum.
 //!
 //! The criterion bench `benches/generate.rs` times the same generators
-//! ([`aiter_generate`], [`async_stream`]) and more that the report leaves
+//! ([`aiter_generate`], [`stream_macro`]) and more that the report leaves
 //! out ([`hand_written`], [`unfold`], the fallible [`aiter_try_generate`] and
-//! [`async_stream_try`]), consumed by [`drain`] and checked by [`check`].
+//! [`try_stream_macro`]), consumed by [`drain`] and checked by [`check`].
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -121,7 +121,7 @@ impl OnRuntime for Sum {
         let started = Instant::now();
         let sum = match self.generator {
             Generator::Aiter => drain(aiter_generate(n)).await,
-            Generator::AsyncStream => drain(async_stream(n)).await,
+            Generator::AsyncStream => drain(stream_macro(n)).await,
         };
         (started.elapsed(), sum)
     }
@@ -137,7 +137,7 @@ pub fn aiter_generate(n: u64) -> impl aiter::Stream<Item = u64> {
 }
 
 /// `async_stream::stream!` yielding `0..n`.
-pub fn async_stream(n: u64) -> impl aiter::Stream<Item = u64> {
+pub fn stream_macro(n: u64) -> impl aiter::Stream<Item = u64> {
     async_stream::stream! {
         for i in 0..n {
             yield black_box(i);
@@ -187,7 +187,7 @@ pub fn aiter_try_generate(n: u64) -> impl aiter::Stream<Item = io::Result<u64>> 
 }
 
 /// `async_stream::try_stream!` yielding `Ok(i)` for `i` in `0..n`.
-pub fn async_stream_try(n: u64) -> impl aiter::Stream<Item = io::Result<u64>> {
+pub fn try_stream_macro(n: u64) -> impl aiter::Stream<Item = io::Result<u64>> {
     async_stream::try_stream! {
         for i in 0..n {
             yield black_box(i);
@@ -237,11 +237,11 @@ mod tests {
         use futures::executor::block_on;
         for sum in [
             block_on(drain(aiter_generate(1000))),
-            block_on(drain(async_stream(1000))),
+            block_on(drain(stream_macro(1000))),
             block_on(drain(hand_written(1000))),
             block_on(drain(unfold(1000))),
             block_on(try_drain(aiter_try_generate(1000))).unwrap(),
-            block_on(try_drain(async_stream_try(1000))).unwrap(),
+            block_on(try_drain(try_stream_macro(1000))).unwrap(),
         ] {
             check(sum, 1000).unwrap();
         }
