@@ -37,7 +37,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use aiter_bench::runtime::{block_on, CliRuntime, OnRuntime, RuntimeKind};
+use aiter_bench::runtime::{CliRuntime, OnRuntime, RuntimeKind};
 use aiter_bench::workloads::merge::{
     check, run_merge, schedule, Impl, Inputs, MergeRun, Merger, Outcome, Probe, Shape,
 };
@@ -155,6 +155,28 @@ impl OnRuntime for FbRun {
     }
 }
 
+/// Runs `work` on `kind`: as `aiter_bench::runtime::block_on` does, except
+/// that tokio is the given current-thread runtime, built once and without
+/// the I/O and time drivers (a merge needs neither; with them, every
+/// cooperative yield of a merge costs the driver's system calls).
+fn block_on<W: OnRuntime>(
+    kind: RuntimeKind,
+    tokio: &tokio::runtime::Runtime,
+    work: W,
+) -> W::Output {
+    match kind {
+        RuntimeKind::Tokio => tokio.block_on(work.run(aiter::tokio::Tokio)),
+        RuntimeKind::AsyncStd => async_std::task::block_on(work.run(aiter::async_std::AsyncStd)),
+        RuntimeKind::Smol => smol::block_on(work.run(aiter::smol::Smol)),
+    }
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime")
+}
+
 fn env_items(var: &str, default: usize) -> usize {
     std::env::var(var)
         .ok()
@@ -203,6 +225,7 @@ fn run_once(
     shape: Shape,
     entry: Entry,
     kind: RuntimeKind,
+    tokio: &tokio::runtime::Runtime,
     n: usize,
     total: usize,
     sched: &Rc<[u32]>,
@@ -222,10 +245,9 @@ fn run_once(
     let items = inputs.items();
     let probe = count_allocations;
     let outcome = match entry {
-        Entry::Workload(imp) => block_on(kind, MergeRun { imp, inputs, probe }),
-        Entry::FbMergeUnbounded => block_on(kind, FbRun { inputs, probe }),
-    }
-    .expect("the runtime starts");
+        Entry::Workload(imp) => block_on(kind, tokio, MergeRun { imp, inputs, probe }),
+        Entry::FbMergeUnbounded => block_on(kind, tokio, FbRun { inputs, probe }),
+    };
     let elapsed = check(outcome, items).unwrap_or_else(|e| panic!("{}: {e}", entry.name()));
     (elapsed, items)
 }
@@ -251,6 +273,7 @@ fn sparse_schedule(shape: Shape, n: usize, total: usize) -> Rc<[u32]> {
 
 fn bench_shape(c: &mut Criterion, shape: Shape) {
     let (group_name, total) = setting(shape);
+    let tokio = tokio_rt();
     let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
@@ -277,7 +300,7 @@ fn bench_shape(c: &mut Criterion, shape: Shape) {
                 group.bench_function(id, |b| {
                     b.iter_custom(|iters| {
                         (0..iters)
-                            .map(|_| run_once(shape, entry, kind, n, total, &sched).0)
+                            .map(|_| run_once(shape, entry, kind, &tokio, n, total, &sched).0)
                             .sum()
                     })
                 });
@@ -298,6 +321,7 @@ fn bench_sparse(c: &mut Criterion) {
 /// The allocation pass: one run per entry, allocations per consumed item.
 fn allocation_table() {
     COUNT_MODE.store(true, Ordering::SeqCst);
+    let tokio = tokio_rt();
     println!("| case | impl | runtime | N=2 | N=64 | N=1024 | N=65536 |");
     println!("|---|---|---|---:|---:|---:|---:|");
     for shape in [Shape::Ready, Shape::Sparse] {
@@ -311,9 +335,9 @@ fn allocation_table() {
                 let mut row = format!("| {} | {} | {kind} |", shape.name(), entry.name());
                 for (k, &n) in SIZES.iter().enumerate() {
                     // A warm-up run, then the counted one.
-                    run_once(shape, entry, kind, n, total, &scheds[k]);
+                    run_once(shape, entry, kind, &tokio, n, total, &scheds[k]);
                     ALLOCATIONS.store(0, Ordering::SeqCst);
-                    let (_, items) = run_once(shape, entry, kind, n, total, &scheds[k]);
+                    let (_, items) = run_once(shape, entry, kind, &tokio, n, total, &scheds[k]);
                     let per_item = ALLOCATIONS.load(Ordering::SeqCst) as f64 / items as f64;
                     row += &format!(" {per_item:.3} |");
                 }
