@@ -1,8 +1,13 @@
 //! Generators side by side: ns/item for the sum of `0..N` (N = 10 M),
-//! consumed with `StreamExt::next` on `futures::executor::block_on`. Two
+//! consumed with `aiter::next` on `futures::executor::block_on`. Two
 //! groups: plain generators (`generate` against a hand-written `Stream`,
 //! `unfold`, `async-stream`'s `stream!`, `async-fn-stream`), and fallible
 //! ones (`try_generate` against `try_stream!`, items `Result<u64, io::Error>`).
+//!
+//! The generators, the consumer and the sum check are those of the
+//! `generate` workload of `aiter-bench` (`crates/bench/src/workloads/generate.rs`,
+//! which the report runs on each runtime at a smaller N); only
+//! `async-fn-stream`, a peer the report leaves out, is written here.
 //!
 //! Every producer passes each item through `black_box`, so the compiler
 //! cannot turn a fully inlined generator into a vectorised counting loop
@@ -14,145 +19,69 @@
 
 use std::hint::black_box;
 use std::io;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
 
+use aiter_bench::workloads::generate::{
+    aiter_generate, aiter_try_generate, check, drain, hand_written, stream_macro, try_drain,
+    try_stream_macro, unfold,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use futures::{Stream, StreamExt};
+use futures::executor::block_on;
+use futures::Stream;
 
 const N: u64 = 10_000_000;
-const SUM: u64 = N * (N - 1) / 2;
 
-/// The reference: a hand-written `Stream` over a counter.
-struct Counter {
-    next: u64,
-    end: u64,
+/// Sums `stream` and checks that it is the sum of `0..n`.
+fn sum(stream: impl Stream<Item = u64>, n: u64) {
+    check(block_on(drain(stream)), n).expect("the sum of 0..N");
 }
 
-impl Stream for Counter {
-    type Item = u64;
-
-    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<u64>> {
-        if self.next < self.end {
-            let i = self.next;
-            self.next += 1;
-            Poll::Ready(Some(black_box(i)))
-        } else {
-            Poll::Ready(None)
-        }
-    }
+/// Sums a fallible `stream` (an `Err` item fails the run) and checks that
+/// it is the sum of `0..n`.
+fn try_sum(stream: impl Stream<Item = io::Result<u64>>, n: u64) {
+    let sum = block_on(try_drain(stream)).expect("no errors in this run");
+    check(sum, n).expect("the sum of 0..N");
 }
 
-/// Consumes `stream` with `next`, returning the sum and the count.
-fn sum<S: Stream<Item = u64>>(stream: S) -> (u64, u64) {
-    futures::executor::block_on(async {
-        let mut stream = pin!(stream);
-        let (mut sum, mut count) = (0u64, 0u64);
-        while let Some(i) = stream.next().await {
-            sum = sum.wrapping_add(i);
-            count += 1;
-        }
-        (sum, count)
-    })
-}
-
-/// Consumes a fallible `stream`, returning the sum of the `Ok` items and the
-/// count; an `Err` item fails the run.
-fn try_sum<S: Stream<Item = io::Result<u64>>>(stream: S) -> (u64, u64) {
-    futures::executor::block_on(async {
-        let mut stream = pin!(stream);
-        let (mut sum, mut count) = (0u64, 0u64);
-        while let Some(i) = stream.next().await {
-            sum = sum.wrapping_add(i.expect("no errors in this run"));
-            count += 1;
-        }
-        (sum, count)
-    })
-}
-
-fn check((sum, count): (u64, u64)) {
-    assert_eq!((sum, count), (SUM, N));
-}
-
-/// `try_stream!` needs its error type named outside the macro.
-fn try_stream_peer(n: u64) -> impl Stream<Item = io::Result<u64>> {
-    async_stream::try_stream! {
+/// `async_fn_stream::fn_stream` yielding `0..n`: measured here only.
+fn fn_stream(n: u64) -> impl Stream<Item = u64> {
+    async_fn_stream::fn_stream(move |emitter| async move {
         for i in 0..n {
-            yield black_box(i);
+            emitter.emit(black_box(i)).await;
         }
-    }
+    })
 }
+
+/// A benchmark id and its routine: one run over `0..n`, checked.
+type Peer = (&'static str, fn(u64));
 
 fn generators(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate sum 0..N");
     group.sample_size(10);
     group.throughput(Throughput::Elements(N));
-
-    group.bench_with_input(BenchmarkId::new("hand-written Stream", N), &N, |b, &n| {
-        b.iter(|| check(sum(Counter { next: 0, end: n })));
-    });
-    group.bench_with_input(BenchmarkId::new("aiter generate", N), &N, |b, &n| {
-        b.iter(|| {
-            check(sum(aiter::generate::generate(move |co| async move {
-                for i in 0..n {
-                    co.yield_(black_box(i)).await;
-                }
-            })))
-        });
-    });
-    group.bench_with_input(BenchmarkId::new("futures unfold", N), &N, |b, &n| {
-        b.iter(|| {
-            check(sum(futures::stream::unfold(0, move |i| async move {
-                (i < n).then_some((black_box(i), i + 1))
-            })))
-        });
-    });
-    group.bench_with_input(BenchmarkId::new("async-stream stream!", N), &N, |b, &n| {
-        b.iter(|| {
-            check(sum(async_stream::stream! {
-                for i in 0..n {
-                    yield black_box(i);
-                }
-            }))
-        });
-    });
-    group.bench_with_input(
-        BenchmarkId::new("async-fn-stream fn_stream", N),
-        &N,
-        |b, &n| {
-            b.iter(|| {
-                check(sum(async_fn_stream::fn_stream(move |emitter| async move {
-                    for i in 0..n {
-                        emitter.emit(black_box(i)).await;
-                    }
-                })))
-            });
-        },
-    );
+    let peers: [Peer; 5] = [
+        ("hand-written Stream", |n| sum(hand_written(n), n)),
+        ("aiter generate", |n| sum(aiter_generate(n), n)),
+        ("futures unfold", |n| sum(unfold(n), n)),
+        ("async-stream stream!", |n| sum(stream_macro(n), n)),
+        ("async-fn-stream fn_stream", |n| sum(fn_stream(n), n)),
+    ];
+    for (name, run) in peers {
+        group.bench_with_input(BenchmarkId::new(name, N), &N, |b, &n| b.iter(|| run(n)));
+    }
     group.finish();
 
     let mut group = c.benchmark_group("try_generate sum 0..N");
     group.sample_size(10);
     group.throughput(Throughput::Elements(N));
-    group.bench_with_input(BenchmarkId::new("aiter try_generate", N), &N, |b, &n| {
-        b.iter(|| {
-            check(try_sum(aiter::generate::try_generate(
-                move |co| async move {
-                    for i in 0..n {
-                        co.yield_(black_box(i)).await;
-                    }
-                    Ok::<(), io::Error>(())
-                },
-            )))
-        });
-    });
-    group.bench_with_input(
-        BenchmarkId::new("async-stream try_stream!", N),
-        &N,
-        |b, &n| {
-            b.iter(|| check(try_sum(try_stream_peer(n))));
-        },
-    );
+    let peers: [Peer; 2] = [
+        ("aiter try_generate", |n| try_sum(aiter_try_generate(n), n)),
+        ("async-stream try_stream!", |n| {
+            try_sum(try_stream_macro(n), n)
+        }),
+    ];
+    for (name, run) in peers {
+        group.bench_with_input(BenchmarkId::new(name, N), &N, |b, &n| b.iter(|| run(n)));
+    }
     group.finish();
 }
 

@@ -1,14 +1,24 @@
 //! Reading lines from a file: aiter's lending reader and owned-line stream on
 //! tokio, async-std and smol, against the peers and the practical limit.
 //!
+//! The readers, the fixtures' generator and the checks are those of the
+//! `lines` workload of `aiter-bench` (`crates/bench/src/workloads/lines.rs`):
+//! `memchr_count`, `std_read_until`, `AiterLines` (lending bytes, lending
+//! `str`, the `Lines` stream), `NativeLines` (each runtime's
+//! `BufReader::lines`), `Counted::check`. Only the peers the report leaves
+//! out are written here: aiter over each runtime's file as `AsyncRead`,
+//! tokio-util's `LinesCodec`, and the `follow` latency.
+//!
 //! Fixtures (generated once, deterministic, see `support/lines.rs`):
-//! `log-256m.txt` (256 MiB of 20–200-byte log-like lines; `LINES_BENCH_MIB`
-//! changes the size) and `long-64m.txt` (64 MiB with six lines of 3–7 MiB).
-//! The page cache is warm (each file is read once before measuring).
+//! `lines-256m.log` (256 MiB of 20–200-byte log-like lines; `LINES_BENCH_MIB`
+//! changes the size) and `long-lines-64m.log` (64 MiB with six lines of
+//! 3–7 MiB). The page cache is warm (each file is read once before
+//! measuring).
 //!
 //! Every routine opens the file, reads every line and asserts the number of
 //! lines (and, where it has them, the total bytes of the lines): it measures
-//! real work. `memchr limit` is a plain 1 MiB `read` + `memchr` count, the
+//! real work. The workload's readers time themselves from open to the last
+//! line (criterion's `iter_custom`). `memchr limit` is a plain 1 MiB `read` + `memchr` count, the
 //! practical ceiling. The `chunk` group measures aiter's lending reader
 //! with 64 KiB – 4 MiB reads on each runtime (how the default was picked).
 //!
@@ -23,272 +33,229 @@
 #[path = "support/lines.rs"]
 mod support;
 
-use std::io::{BufRead, Read};
-use std::path::Path;
-use std::time::Duration;
+use std::fmt::Display;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use aiter::lines::{LineReader, Lines};
-use aiter::rt::Fs;
+use aiter::lines::{LineReader, Lines, DEFAULT_CHUNK_SIZE};
+use aiter_bench::runtime::{block_on, CliRuntime, OnRuntime, RuntimeKind};
+use aiter_bench::workloads::lines::{
+    check_lines, memchr_count, std_read_until, AiterApi, AiterLines, Counted, NativeLines,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures::StreamExt;
 use support::Fixture;
 
-/// (lines, bytes of lines without `\n`)
-type Count = (u64, u64);
+/// Times `iters` runs of the work `make` returns on `kind`, each checked
+/// against the fixture, by the time each run measured itself.
+fn runs<W, E>(fx: &Fixture, kind: RuntimeKind, iters: u64, make: impl Fn() -> W) -> Duration
+where
+    W: OnRuntime<Output = Result<(Counted, Duration), E>>,
+    E: Display,
+{
+    (0..iters)
+        .map(|_| {
+            let (counted, elapsed) = block_on(kind, make())
+                .expect("the runtime starts")
+                .unwrap_or_else(|e| panic!("{}: {e}", fx.name));
+            counted.check(&fx.expected).expect("every line read");
+            elapsed
+        })
+        .sum()
+}
 
-fn memchr_limit(path: &Path) -> u64 {
-    let mut f = std::fs::File::open(path).unwrap();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0;
-    loop {
-        let got = f.read(&mut buf).unwrap();
-        if got == 0 {
-            return n;
-        }
-        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+/// aiter over each runtime's own file (`tokio::fs::File`,
+/// `async_std::fs::File`, `smol::fs::File`) as an `AsyncRead`: the lending
+/// reader or the `Lines` stream. Only this bench measures it.
+struct FromAsyncRead {
+    path: PathBuf,
+    stream: bool,
+}
+
+impl OnRuntime for FromAsyncRead {
+    type Output = Result<(Counted, Duration), String>;
+
+    async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
+        let started = Instant::now();
+        let path = &self.path;
+        let counted = match (R::KIND, self.stream) {
+            (RuntimeKind::Tokio, false) => {
+                let f = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(aiter::tokio::line_reader_from(f)).await
+            }
+            (RuntimeKind::Tokio, true) => {
+                let f = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                stream(aiter::tokio::lines_from(f)).await
+            }
+            (RuntimeKind::AsyncStd, false) => {
+                let f = async_std::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(LineReader::from_async_read(f)).await
+            }
+            (RuntimeKind::AsyncStd, true) => {
+                let f = async_std::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                stream(Lines::from_async_read(f)).await
+            }
+            (RuntimeKind::Smol, false) => {
+                let f = smol::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(LineReader::from_async_read(f)).await
+            }
+            (RuntimeKind::Smol, true) => {
+                let f = smol::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                stream(Lines::from_async_read(f)).await
+            }
+        }?;
+        Ok((counted, started.elapsed()))
     }
 }
 
-fn std_read_until(path: &Path) -> Count {
-    let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
-    let mut line = Vec::new();
-    let (mut n, mut bytes) = (0, 0);
-    loop {
-        line.clear();
-        let got = r.read_until(b'\n', &mut line).unwrap();
-        if got == 0 {
-            return (n, bytes);
-        }
-        n += 1;
-        bytes += (line.len() - usize::from(line.last() == Some(&b'\n'))) as u64;
-    }
-}
-
-async fn aiter_lending<R: Fs>(rt: R, path: &Path, chunk: usize) -> Count {
-    let mut reader = LineReader::open(rt, path).chunk_size(chunk);
-    let (mut n, mut bytes) = (0, 0);
+/// The lending reader over any source.
+async fn lending<S: aiter::lines::Source>(mut reader: LineReader<S>) -> Result<Counted, String> {
+    let mut counted = Counted::default();
     while let Some(line) = reader.next_line().await {
-        bytes += line.unwrap().as_bytes().len() as u64;
-        n += 1;
+        counted.line_bytes += line.map_err(|e| e.to_string())?.as_bytes().len() as u64;
+        counted.lines += 1;
     }
-    (n, bytes)
+    Ok(counted)
 }
 
-async fn aiter_lending_str<R: Fs>(rt: R, path: &Path) -> Count {
-    let mut reader = LineReader::open(rt, path);
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = reader.next_str().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
-    }
-    (n, bytes)
-}
-
-async fn aiter_stream<R: Fs>(rt: R, path: &Path) -> Count {
-    let mut lines = Lines::open(rt, path);
-    let (mut n, mut bytes) = (0, 0);
+/// The owned-line stream over any source.
+async fn stream<S: aiter::lines::Source>(mut lines: Lines<S>) -> Result<Counted, String> {
+    let mut counted = Counted::default();
     while let Some(line) = lines.next().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
+        counted.line_bytes += line.map_err(|e| e.to_string())?.len() as u64;
+        counted.lines += 1;
     }
-    (n, bytes)
+    Ok(counted)
 }
 
-/// The lending reader over any source (an `AsyncRead` here).
-async fn aiter_lending_from<S: aiter::lines::Source>(mut reader: LineReader<S>) -> Count {
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = reader.next_line().await {
-        bytes += line.unwrap().as_bytes().len() as u64;
-        n += 1;
-    }
-    (n, bytes)
+/// tokio-util's `LinesCodec` over `tokio::fs::File`. Only this bench
+/// measures it.
+struct TokioCodec {
+    path: PathBuf,
 }
 
-/// The owned-line stream over any source (an `AsyncRead` here).
-async fn aiter_stream_from<S: aiter::lines::Source>(mut lines: Lines<S>) -> Count {
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = lines.next().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
+impl OnRuntime for TokioCodec {
+    type Output = Result<(Counted, Duration), String>;
+
+    async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
+        let started = Instant::now();
+        let file = tokio::fs::File::open(&self.path)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut lines =
+            tokio_util::codec::FramedRead::new(file, tokio_util::codec::LinesCodec::new());
+        let mut counted = Counted::default();
+        while let Some(line) = lines.next().await {
+            counted.line_bytes += line.map_err(|e| e.to_string())?.len() as u64;
+            counted.lines += 1;
+        }
+        Ok((counted, started.elapsed()))
     }
-    (n, bytes)
 }
 
-async fn tokio_lines(path: &Path) -> Count {
-    use tokio::io::AsyncBufReadExt;
-    let file = tokio::fs::File::open(path).await.unwrap();
-    let mut lines = tokio::io::BufReader::new(file).lines();
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = lines.next_line().await.unwrap() {
-        bytes += line.len() as u64;
-        n += 1;
-    }
-    (n, bytes)
-}
-
-async fn tokio_codec(path: &Path) -> Count {
-    let file = tokio::fs::File::open(path).await.unwrap();
-    let mut lines = tokio_util::codec::FramedRead::new(file, tokio_util::codec::LinesCodec::new());
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = lines.next().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
-    }
-    (n, bytes)
-}
-
-async fn async_std_lines(path: &Path) -> Count {
-    use async_std::io::prelude::BufReadExt;
-    let file = async_std::fs::File::open(path).await.unwrap();
-    let mut lines = async_std::io::BufReader::new(file).lines();
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = lines.next().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
-    }
-    (n, bytes)
-}
-
-async fn smol_lines(path: &Path) -> Count {
-    use smol::io::AsyncBufReadExt;
-    let file = smol::fs::File::open(path).await.unwrap();
-    let mut lines = smol::io::BufReader::new(file).lines();
-    let (mut n, mut bytes) = (0, 0);
-    while let Some(line) = lines.next().await {
-        bytes += line.unwrap().len() as u64;
-        n += 1;
-    }
-    (n, bytes)
-}
-
-fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// The read + memchr count of `path`, checked; its time.
+fn memchr_limit(fx: &Fixture) -> Duration {
+    let (lines, elapsed) = memchr_count(&fx.path).expect("the fixture is readable");
+    check_lines(lines, fx.expected.lines).expect("every line counted");
+    elapsed
 }
 
 /// Every implementation on one file, in one group.
 fn compare(c: &mut Criterion, group: &str, fx: &Fixture, slow_peers: bool) {
-    let want = (fx.lines, fx.line_bytes);
     let path = fx.path.as_path();
-    assert_eq!(
-        memchr_limit(path),
-        fx.lines,
-        "fixture {} is intact",
-        fx.name
-    );
-    let tokio = tokio_rt();
-    let chunk = aiter::lines::DEFAULT_CHUNK_SIZE;
+    // Warm the page cache, and check the fixture.
+    memchr_limit(fx);
+    let aiter = |api: AiterApi| {
+        move || AiterLines {
+            path: path.to_owned(),
+            api,
+            chunk: DEFAULT_CHUNK_SIZE,
+        }
+    };
+    let native = |capacity: usize| {
+        move || NativeLines {
+            path: path.to_owned(),
+            capacity,
+        }
+    };
     let mut g = c.benchmark_group(group);
-    g.throughput(Throughput::Bytes(fx.len))
+    g.throughput(Throughput::Bytes(fx.expected.bytes))
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     g.bench_function("memchr limit (read 1 MiB + memchr count)", |b| {
-        b.iter(|| assert_eq!(memchr_limit(path), fx.lines))
+        b.iter_custom(|iters| (0..iters).map(|_| memchr_limit(fx)).sum())
     });
     g.bench_function("std read_until (reused Vec, 1 MiB BufReader)", |b| {
-        b.iter(|| assert_eq!(std_read_until(path), want))
+        b.iter(|| {
+            let counted = std_read_until(path).expect("the fixture is readable");
+            counted.check(&fx.expected).expect("every line read");
+        })
     });
-    for (name, run) in [
-        ("aiter lending / tokio", 0),
-        ("aiter lending / async-std", 1),
-        ("aiter lending / smol", 2),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                let got = match run {
-                    0 => tokio.block_on(aiter_lending(aiter::tokio::Tokio, path, chunk)),
-                    1 => async_std::task::block_on(aiter_lending(
-                        aiter::async_std::AsyncStd,
-                        path,
-                        chunk,
-                    )),
-                    _ => smol::block_on(aiter_lending(aiter::smol::Smol, path, chunk)),
-                };
-                assert_eq!(got, want)
-            })
+    for kind in RuntimeKind::ALL {
+        g.bench_function(format!("aiter lending / {kind}"), |b| {
+            b.iter_custom(|iters| runs(fx, kind, iters, aiter(AiterApi::NextLine)))
         });
     }
     g.bench_function("aiter lending str (UTF-8 checked) / tokio", |b| {
-        b.iter(|| {
-            assert_eq!(
-                tokio.block_on(aiter_lending_str(aiter::tokio::Tokio, path)),
-                want
-            )
-        })
+        b.iter_custom(|iters| runs(fx, RuntimeKind::Tokio, iters, aiter(AiterApi::NextStr)))
     });
-    for (name, run) in [
-        ("aiter Stream / tokio", 0),
-        ("aiter Stream / async-std", 1),
-        ("aiter Stream / smol", 2),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                let got = match run {
-                    0 => tokio.block_on(aiter_stream(aiter::tokio::Tokio, path)),
-                    1 => async_std::task::block_on(aiter_stream(aiter::async_std::AsyncStd, path)),
-                    _ => smol::block_on(aiter_stream(aiter::smol::Smol, path)),
-                };
-                assert_eq!(got, want)
-            })
+    for kind in RuntimeKind::ALL {
+        g.bench_function(format!("aiter Stream / {kind}"), |b| {
+            b.iter_custom(|iters| runs(fx, kind, iters, aiter(AiterApi::Stream)))
         });
     }
     // The same readers with the file as each runtime's own `AsyncRead`
     // (tokio::fs::File, async_std::fs::File, smol::fs::File).
     for stream in [false, true] {
-        for run in 0..3 {
+        for (kind, file) in RuntimeKind::ALL.into_iter().zip([
+            "tokio::fs::File",
+            "async_std::fs::File",
+            "smol::fs::File",
+        ]) {
             let name = format!(
-                "aiter {} / AsyncRead {}",
+                "aiter {} / AsyncRead {file}",
                 if stream { "Stream" } else { "lending" },
-                ["tokio::fs::File", "async_std::fs::File", "smol::fs::File"][run]
             );
             g.bench_function(name, |b| {
-                b.iter(|| {
-                    let got = match (run, stream) {
-                        (0, false) => tokio.block_on(async {
-                            let f = tokio::fs::File::open(path).await.unwrap();
-                            aiter_lending_from(aiter::tokio::line_reader_from(f)).await
-                        }),
-                        (0, true) => tokio.block_on(async {
-                            let f = tokio::fs::File::open(path).await.unwrap();
-                            aiter_stream_from(aiter::tokio::lines_from(f)).await
-                        }),
-                        (1, false) => async_std::task::block_on(async {
-                            let f = async_std::fs::File::open(path).await.unwrap();
-                            aiter_lending_from(LineReader::from_async_read(f)).await
-                        }),
-                        (1, true) => async_std::task::block_on(async {
-                            let f = async_std::fs::File::open(path).await.unwrap();
-                            aiter_stream_from(Lines::from_async_read(f)).await
-                        }),
-                        (_, false) => smol::block_on(async {
-                            let f = smol::fs::File::open(path).await.unwrap();
-                            aiter_lending_from(LineReader::from_async_read(f)).await
-                        }),
-                        (_, true) => smol::block_on(async {
-                            let f = smol::fs::File::open(path).await.unwrap();
-                            aiter_stream_from(Lines::from_async_read(f)).await
-                        }),
-                    };
-                    assert_eq!(got, want)
+                b.iter_custom(|iters| {
+                    runs(fx, kind, iters, || FromAsyncRead {
+                        path: path.to_owned(),
+                        stream,
+                    })
                 })
             });
         }
     }
     if slow_peers {
+        // Every runtime's `BufReader` buffers 8 KiB by default.
         g.bench_function("tokio BufReader::lines (default 8 KiB)", |b| {
-            b.iter(|| assert_eq!(tokio.block_on(tokio_lines(path)), want))
+            b.iter_custom(|iters| runs(fx, RuntimeKind::Tokio, iters, native(8 << 10)))
         });
         g.bench_function("tokio-util LinesCodec (default)", |b| {
-            b.iter(|| assert_eq!(tokio.block_on(tokio_codec(path)), want))
+            b.iter_custom(|iters| {
+                runs(fx, RuntimeKind::Tokio, iters, || TokioCodec {
+                    path: path.to_owned(),
+                })
+            })
         });
         g.bench_function("async-std BufReader::lines (default)", |b| {
-            b.iter(|| assert_eq!(async_std::task::block_on(async_std_lines(path)), want))
+            b.iter_custom(|iters| runs(fx, RuntimeKind::AsyncStd, iters, native(8 << 10)))
         });
         g.bench_function("smol BufReader::lines (default)", |b| {
-            b.iter(|| assert_eq!(smol::block_on(smol_lines(path)), want))
+            b.iter_custom(|iters| runs(fx, RuntimeKind::Smol, iters, native(8 << 10)))
         });
     }
     g.finish();
@@ -305,32 +272,25 @@ fn long(c: &mut Criterion) {
 /// aiter's lending reader with several read sizes on every runtime.
 fn chunk(c: &mut Criterion) {
     let fx = support::log_like();
-    let want = (fx.lines, fx.line_bytes);
     let path = fx.path.as_path();
-    let tokio = tokio_rt();
     let mut g = c.benchmark_group("chunk");
-    g.throughput(Throughput::Bytes(fx.len))
+    g.throughput(Throughput::Bytes(fx.expected.bytes))
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
     for kib in [64usize, 256, 1024, 4096] {
         let chunk = kib << 10;
-        for (rt, run) in [("tokio", 0), ("async-std", 1), ("smol", 2)] {
+        for kind in RuntimeKind::ALL {
             g.bench_with_input(
-                BenchmarkId::new(rt, format!("{kib} KiB")),
+                BenchmarkId::new(kind.name(), format!("{kib} KiB")),
                 &chunk,
                 |b, &chunk| {
-                    b.iter(|| {
-                        let got = match run {
-                            0 => tokio.block_on(aiter_lending(aiter::tokio::Tokio, path, chunk)),
-                            1 => async_std::task::block_on(aiter_lending(
-                                aiter::async_std::AsyncStd,
-                                path,
-                                chunk,
-                            )),
-                            _ => smol::block_on(aiter_lending(aiter::smol::Smol, path, chunk)),
-                        };
-                        assert_eq!(got, want)
+                    b.iter_custom(|iters| {
+                        runs(&fx, kind, iters, || AiterLines {
+                            path: path.to_owned(),
+                            api: AiterApi::NextLine,
+                            chunk,
+                        })
                     })
                 },
             );
@@ -382,7 +342,10 @@ async fn follow_latency<R: aiter::rt::Runtime>(rt: R, notify: bool, iters: u64) 
 /// `follow`: from an appended line's `write` to the consumer, with change
 /// notification on each runtime, and polling (the 250 ms fallback) as the peer.
 fn follow(c: &mut Criterion) {
-    let tokio = tokio_rt();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let mut g = c.benchmark_group("follow");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(200))

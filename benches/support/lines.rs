@@ -1,18 +1,18 @@
-//! Deterministic fixtures for `benches/lines.rs`, generated once into
-//! `target/aiter-bench-lines/` (or `$CARGO_TARGET_DIR/aiter-bench-lines/`).
+//! The fixtures of `benches/lines.rs`: files written by the `lines`
+//! workload's generator of `aiter-bench` (`generate_with_long_lines`, the
+//! same deterministic log-like lines as its report), kept across runs in
+//! `target/aiter-bench-lines/` (or `$CARGO_TARGET_DIR/aiter-bench-lines/`)
+//! with their counts beside them.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use aiter_bench::workloads::lines::{generate_with_long_lines, LineFile};
 
 /// A generated file and what every reader must find in it.
 pub struct Fixture {
     pub name: String,
     pub path: PathBuf,
-    pub len: u64,
-    /// Lines (every line ends with `\n`).
-    pub lines: u64,
-    /// Bytes of all lines without their `\n`.
-    pub line_bytes: u64,
+    pub expected: LineFile,
 }
 
 fn dir() -> PathBuf {
@@ -24,102 +24,35 @@ fn dir() -> PathBuf {
     dir
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-const WORDS: &[&str] = &[
-    "GET",
-    "POST",
-    "/api/v1/items",
-    "200",
-    "404",
-    "user=alice",
-    "user=bob",
-    "latency_ms=12",
-    "INFO",
-    "WARN",
-    "ERROR",
-    "request",
-    "completed",
-    "in",
-    "worker-3",
-    "conn=keep-alive",
-];
-
-/// Appends one log-like line of `len` bytes (+ `\n`).
-fn log_line(rng: &mut Rng, len: usize, out: &mut Vec<u8>) {
-    let start = out.len();
-    while out.len() - start < len {
-        let word = WORDS[(rng.next() % WORDS.len() as u64) as usize].as_bytes();
-        out.extend_from_slice(word);
-        out.push(b' ');
-    }
-    out.truncate(start + len);
-    out.push(b'\n');
-}
-
-fn generate(path: &Path, size: u64, long_lines: &[u64]) -> (u64, u64) {
-    let mut rng = Rng(0x5eed_1e55_u64);
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
-    let (mut written, mut lines, mut line_bytes) = (0u64, 0u64, 0u64);
-    let mut buf = Vec::with_capacity(1 << 20);
-    // Long lines at evenly spaced points.
-    let every = size / (long_lines.len() as u64 + 1);
-    let mut placed = 0;
-    while written < size {
-        buf.clear();
-        let len = match long_lines.get(placed) {
-            Some(&long) if written >= every * (placed as u64 + 1) => {
-                placed += 1;
-                long as usize
-            }
-            _ => rng.range(20, 200) as usize,
-        };
-        log_line(&mut rng, len, &mut buf);
-        f.write_all(&buf).unwrap();
-        written += buf.len() as u64;
-        lines += 1;
-        line_bytes += len as u64;
-    }
-    f.flush().unwrap();
-    (lines, line_bytes)
-}
-
+/// The file `name` of `size` bytes, generated unless a previous run left it
+/// (with its counts) in the fixture directory.
 fn fixture(name: String, size: u64, long_lines: &[u64]) -> Fixture {
     let path = dir().join(&name);
     let meta = path.with_extension("counts");
     if let (Ok(m), Ok(counts)) = (std::fs::metadata(&path), std::fs::read_to_string(&meta)) {
-        let mut it = counts.split_whitespace().map(|s| s.parse::<u64>().unwrap());
-        if let (Some(lines), Some(line_bytes)) = (it.next(), it.next()) {
-            return Fixture {
-                name,
-                path,
-                len: m.len(),
-                lines,
-                line_bytes,
-            };
+        let mut it = counts.split_whitespace().map(|s| s.parse::<u64>().ok());
+        if let (Some(Some(lines)), Some(Some(line_bytes))) = (it.next(), it.next()) {
+            if m.len() == size {
+                let expected = LineFile {
+                    bytes: size,
+                    lines,
+                    line_bytes,
+                };
+                return Fixture {
+                    name,
+                    path,
+                    expected,
+                };
+            }
         }
     }
-    let (lines, line_bytes) = generate(&path, size, long_lines);
-    std::fs::write(&meta, format!("{lines} {line_bytes}")).unwrap();
-    let len = std::fs::metadata(&path).unwrap().len();
+    let expected = generate_with_long_lines(&path, size, long_lines).expect("fixture written");
+    std::fs::write(&meta, format!("{} {}", expected.lines, expected.line_bytes))
+        .expect("fixture counts written");
     Fixture {
         name,
         path,
-        len,
-        lines,
-        line_bytes,
+        expected,
     }
 }
 
@@ -129,14 +62,14 @@ pub fn log_like() -> Fixture {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(256u64);
-    fixture(format!("log-{mib}m.txt"), mib << 20, &[])
+    fixture(format!("lines-{mib}m.log"), mib << 20, &[])
 }
 
 /// 64 MiB: log-like lines plus six lines of 3–7 MiB (30 MiB together).
 pub fn long_lines() -> Fixture {
     const MIB: u64 = 1 << 20;
     fixture(
-        "long-64m.txt".into(),
+        "long-lines-64m.log".into(),
         64 * MIB,
         &[3 * MIB, 7 * MIB, 4 * MIB, 6 * MIB, 5 * MIB, 5 * MIB],
     )

@@ -196,6 +196,7 @@ impl Workload for LineCount {
                         let work = AiterLines {
                             path: f.path.clone(),
                             api,
+                            chunk: aiter::lines::DEFAULT_CHUNK_SIZE,
                         };
                         let (counted, elapsed) = runtime::block_on(kind, work)?
                             .map_err(|e| BenchError(e.to_string()))?;
@@ -277,7 +278,11 @@ fn aiter_executable(config: &Config) -> Result<PathBuf, String> {
         })
 }
 
-fn check_line_bytes(counted: u64, expected: u64) -> Result<(), BenchError> {
+/// Checks the bytes of the lines a reader saw (without their `\n`).
+///
+/// # Errors
+/// The count against the file's.
+pub fn check_line_bytes(counted: u64, expected: u64) -> Result<(), BenchError> {
     if counted == expected {
         Ok(())
     } else {
@@ -287,7 +292,11 @@ fn check_line_bytes(counted: u64, expected: u64) -> Result<(), BenchError> {
     }
 }
 
-fn check_lines(counted: u64, expected: u64) -> Result<(), BenchError> {
+/// Checks the number of lines a reader counted.
+///
+/// # Errors
+/// The count against the file's.
+pub fn check_lines(counted: u64, expected: u64) -> Result<(), BenchError> {
     if counted == expected {
         Ok(())
     } else {
@@ -298,17 +307,32 @@ fn check_lines(counted: u64, expected: u64) -> Result<(), BenchError> {
 }
 
 /// Lines and their bytes, as counted by a reader.
-#[derive(Debug, Clone, Copy, Default)]
-struct Counted {
-    lines: u64,
-    line_bytes: u64,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    /// Lines.
+    pub lines: u64,
+    /// Bytes of the lines without their `\n`.
+    pub line_bytes: u64,
+}
+
+impl Counted {
+    /// Checks the count against what the file holds.
+    ///
+    /// # Errors
+    /// The first count that differs.
+    pub fn check(self, expected: &LineFile) -> Result<(), BenchError> {
+        check_lines(self.lines, expected.lines)?;
+        check_line_bytes(self.line_bytes, expected.line_bytes)
+    }
 }
 
 /// The runtime's own `BufReader::lines()` over its own async file, with a
 /// `capacity`-byte buffer.
-struct NativeLines {
-    path: PathBuf,
-    capacity: usize,
+pub struct NativeLines {
+    /// The file.
+    pub path: PathBuf,
+    /// The buffer's capacity (8 KiB is every runtime's default).
+    pub capacity: usize,
 }
 
 impl OnRuntime for NativeLines {
@@ -354,28 +378,37 @@ impl OnRuntime for NativeLines {
 }
 
 /// Which of aiter's line APIs a case times.
-#[derive(Debug, Clone, Copy)]
-enum AiterApi {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiterApi {
     /// `LineReader::next_line`: lent bytes, no UTF-8 check.
     NextLine,
     /// `LineReader::next_str`: lent UTF-8 text (what `BufReader::lines` gives, without the `String`).
     NextStr,
+    /// `Lines`: the owned-line `Stream`.
+    Stream,
 }
 
 impl AiterApi {
-    fn name(self) -> &'static str {
+    /// The name the report prints.
+    pub fn name(self) -> &'static str {
         match self {
             AiterApi::NextLine => "aiter LineReader::next_line",
             AiterApi::NextStr => "aiter LineReader::next_str",
+            AiterApi::Stream => "aiter Lines (Stream)",
         }
     }
 }
 
 /// aiter's `LineReader` over the file, on the runtime it is given: the
 /// same code for every runtime.
-struct AiterLines {
-    path: PathBuf,
-    api: AiterApi,
+pub struct AiterLines {
+    /// The file.
+    pub path: PathBuf,
+    /// The API.
+    pub api: AiterApi,
+    /// The reader's read size (`aiter::lines::DEFAULT_CHUNK_SIZE` in the
+    /// report).
+    pub chunk: usize,
 }
 
 impl OnRuntime for AiterLines {
@@ -384,16 +417,25 @@ impl OnRuntime for AiterLines {
     async fn run<R: CliRuntime>(self, rt: R) -> Self::Output {
         let mut counted = Counted::default();
         let started = Instant::now();
-        let mut reader = aiter::lines::LineReader::open(rt, self.path);
+        let open = || aiter::lines::LineReader::open(rt, &self.path).chunk_size(self.chunk);
         match self.api {
             AiterApi::NextLine => {
+                let mut reader = open();
                 while let Some(line) = reader.next_line().await {
                     counted.lines += 1;
                     counted.line_bytes += line?.as_bytes().len() as u64;
                 }
             }
             AiterApi::NextStr => {
+                let mut reader = open();
                 while let Some(line) = reader.next_str().await {
+                    counted.lines += 1;
+                    counted.line_bytes += line?.len() as u64;
+                }
+            }
+            AiterApi::Stream => {
+                let mut lines = aiter::lines::Lines::open(rt, &self.path).chunk_size(self.chunk);
+                while let Some(line) = aiter::next(&mut lines).await {
                     counted.lines += 1;
                     counted.line_bytes += line?.len() as u64;
                 }
@@ -405,7 +447,10 @@ impl OnRuntime for AiterLines {
 
 /// Counts `\n` with std `read` into a 1 MiB buffer and `memchr`; returns
 /// the count and the time from open to the end.
-fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
+///
+/// # Errors
+/// If the file cannot be read.
+pub fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
     let started = Instant::now();
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
@@ -418,6 +463,26 @@ fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
         lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
     }
     Ok((lines, started.elapsed()))
+}
+
+/// std `BufReader::read_until` into a reused `Vec` with a 1 MiB buffer:
+/// the synchronous reference (the criterion bench's; not in the report).
+///
+/// # Errors
+/// If the file cannot be read.
+pub fn std_read_until(path: &Path) -> std::io::Result<Counted> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut line = Vec::new();
+    let mut counted = Counted::default();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(counted);
+        }
+        counted.lines += 1;
+        counted.line_bytes += (line.len() - usize::from(line.last() == Some(&b'\n'))) as u64;
+    }
 }
 
 /// Runs `EXE lines --count PATH --runtime KIND` and parses its count.
@@ -518,6 +583,20 @@ const WORDS: [&str; 24] = [
 /// # Errors
 /// If the file cannot be written.
 pub fn generate(path: &Path, size: u64) -> Result<LineFile, BenchError> {
+    generate_with_long_lines(path, size, &[])
+}
+
+/// [`generate`], plus one line of each length in `long_lines` (bytes
+/// without the `\n`), at evenly spaced points of the file; with no long
+/// lines, the same file as [`generate`].
+///
+/// # Errors
+/// If the file cannot be written.
+pub fn generate_with_long_lines(
+    path: &Path,
+    size: u64,
+    long_lines: &[u64],
+) -> Result<LineFile, BenchError> {
     let mut rng = SplitMix64(0x00A1_7E50_11E5);
     // A pool of words to cut lines from.
     let mut pool = Vec::with_capacity(64 << 10);
@@ -535,15 +614,35 @@ pub fn generate(path: &Path, size: u64) -> Result<LineFile, BenchError> {
         line_bytes: 0,
     };
     let mut line = Vec::with_capacity(256);
+    let every = size / (long_lines.len() as u64 + 1);
+    let mut placed = 0;
     while written.bytes < size {
         let remaining = size - written.bytes;
-        let length = rng.between(20, 200).min(remaining - 1) as usize;
         line.clear();
         // `0000001234 ` then words from a random place in the pool.
         let seq = format!("{:010} ", written.lines + 1);
-        line.extend_from_slice(&seq.as_bytes()[..seq.len().min(length)]);
-        let start = rng.next() as usize % (pool.len() - 256);
-        line.extend_from_slice(&pool[start..start + (length - line.len())]);
+        let length = match long_lines.get(placed) {
+            Some(&long) if written.bytes >= every * (placed as u64 + 1) => {
+                placed += 1;
+                let length = long.min(remaining - 1) as usize;
+                line.extend_from_slice(&seq.as_bytes()[..seq.len().min(length)]);
+                // The pool over and over, from a random place.
+                let mut start = rng.next() as usize % pool.len();
+                while line.len() < length {
+                    let take = (length - line.len()).min(pool.len() - start);
+                    line.extend_from_slice(&pool[start..start + take]);
+                    start = 0;
+                }
+                length
+            }
+            _ => {
+                let length = rng.between(20, 200).min(remaining - 1) as usize;
+                line.extend_from_slice(&seq.as_bytes()[..seq.len().min(length)]);
+                let start = rng.next() as usize % (pool.len() - 256);
+                line.extend_from_slice(&pool[start..start + (length - line.len())]);
+                length
+            }
+        };
         line.push(b'\n');
         out.write_all(&line)
             .map_err(|e| BenchError(format!("cannot write {}: {e}", path.display())))?;
@@ -582,6 +681,24 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_are_placed_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, long) = (dir.path().join("plain"), dir.path().join("long"));
+        let made = generate_with_long_lines(&long, 400_000, &[50_000, 70_000]).unwrap();
+        let text = std::fs::read(&long).unwrap();
+        assert_eq!(text.len() as u64, 400_000);
+        let lengths: Vec<usize> = text.split(|&b| b == b'\n').map(<[u8]>::len).collect();
+        assert_eq!(made.lines, lengths.len() as u64 - 1);
+        assert_eq!(made.line_bytes, 400_000 - made.lines);
+        assert!(lengths.contains(&50_000) && lengths.contains(&70_000));
+        assert_eq!(std_read_until(&long).unwrap().lines, made.lines);
+        // No long lines: the file `generate` writes.
+        generate_with_long_lines(&plain, 50_000, &[]).unwrap();
+        generate(&long, 50_000).unwrap();
+        assert_eq!(std::fs::read(plain).unwrap(), std::fs::read(long).unwrap());
+    }
+
+    #[test]
     fn generation_is_deterministic() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -596,6 +713,7 @@ mod tests {
         let path = dir.path().join("x.log");
         let made = generate(&path, 200_000).unwrap();
         assert_eq!(memchr_count(&path).unwrap().0, made.lines);
+        std_read_until(&path).unwrap().check(&made).unwrap();
         for kind in RuntimeKind::ALL {
             let work = NativeLines {
                 path: path.clone(),
@@ -607,10 +725,11 @@ mod tests {
                 (made.lines, made.line_bytes),
                 "{kind}"
             );
-            for api in [AiterApi::NextLine, AiterApi::NextStr] {
+            for api in [AiterApi::NextLine, AiterApi::NextStr, AiterApi::Stream] {
                 let work = AiterLines {
                     path: path.clone(),
                     api,
+                    chunk: 4 << 10,
                 };
                 let (counted, _) = runtime::block_on(kind, work).unwrap().unwrap();
                 let got = (counted.lines, counted.line_bytes);

@@ -13,9 +13,14 @@
 //! N is 2, 64 and 1024 (2 and 256 with `--quick`). Timing covers consuming
 //! the items only (inputs and merge are built before the clock starts);
 //! every run checks the number of items and their sum (the check).
+//!
+//! The criterion bench `benches/merge.rs` runs the same code ([`MergeRun`],
+//! [`run_merge`] with its own [`Merger`]) at larger N, with two more
+//! entries the report leaves out: [`Impl::Tasks`] and [`Impl::Oracle`].
 
 use std::collections::BTreeMap;
-use std::pin::pin;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -33,26 +38,38 @@ const NS_PER_ITEM: Metric = Metric {
     unit: "ns/item",
 };
 
-/// Which merge a case runs.
+/// Which merge a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Impl {
+pub enum Impl {
+    /// `aiter::merge::merge`.
     Aiter,
+    /// `futures::stream::select_all`.
     SelectAll,
+    /// `futures_concurrency::stream::Merge` on a `Vec`.
     FcMerge,
+    /// `tokio_stream::StreamMap` (runs on any runtime: it needs no driver).
     StreamMap,
+    /// One spawned task per input forwarding into a `futures::channel::mpsc`
+    /// channel, the consumer reading the channel.
+    Tasks,
+    /// No merge: the consumer reads the input it knows is ready (the floor).
+    Oracle,
 }
 
 impl Impl {
-    fn name(self) -> &'static str {
+    /// The name reports and benchmark ids use.
+    pub fn name(self) -> &'static str {
         match self {
             Impl::Aiter => "aiter merge",
             Impl::SelectAll => "futures select_all",
             Impl::FcMerge => "futures-concurrency Merge",
             Impl::StreamMap => "tokio-stream StreamMap",
+            Impl::Tasks => "tasks",
+            Impl::Oracle => "oracle",
         }
     }
 
-    /// The merges that run on `kind` (StreamMap is tokio's).
+    /// The merges the report runs on `kind` (StreamMap is tokio's).
     fn on(kind: RuntimeKind) -> Vec<Impl> {
         let mut all = vec![Impl::Aiter, Impl::SelectAll, Impl::FcMerge];
         if kind == RuntimeKind::Tokio {
@@ -64,18 +81,154 @@ impl Impl {
 
 /// How the inputs produce items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub enum Shape {
+    /// Always-ready inputs.
     Ready,
+    /// Channels fed a few at a time.
     Sparse,
 }
 
 impl Shape {
-    fn name(self) -> &'static str {
+    /// `ready` or `sparse`.
+    pub fn name(self) -> &'static str {
         match self {
             Shape::Ready => "ready",
             Shape::Sparse => "sparse",
         }
     }
+}
+
+/// The inputs of one run (built before the clock starts) and how many items
+/// it consumes.
+#[derive(Debug, Clone)]
+pub enum Inputs {
+    /// `n` inputs `futures::stream::iter(i * per..(i + 1) * per)`, `per =
+    /// items / n`: the values `0..items / n * n`, every one consumed.
+    Ready {
+        /// Number of inputs.
+        n: usize,
+        /// Items in total (rounded down to a multiple of `n`).
+        items: usize,
+    },
+    /// `n` `futures::channel::mpsc` receivers; a producer joined with the
+    /// consumer sends item `k` to input `schedule[k]`, 8 at a time, then
+    /// yields, for the first `items` entries of the schedule.
+    Sparse {
+        /// Number of inputs.
+        n: usize,
+        /// Which input gets each item ([`schedule`]).
+        schedule: Rc<[u32]>,
+        /// How many entries of `schedule` the run sends and consumes.
+        items: usize,
+    },
+}
+
+impl Inputs {
+    /// The inputs of `shape`, `n` of them, `items` items in all (rounded
+    /// down to a multiple of `n`).
+    pub fn new(shape: Shape, n: usize, items: usize) -> Self {
+        let items = items / n * n;
+        match shape {
+            Shape::Ready => Inputs::Ready { n, items },
+            Shape::Sparse => Inputs::Sparse {
+                n,
+                schedule: schedule(n, items).into(),
+                items,
+            },
+        }
+    }
+
+    /// How many items a run consumes: the values `0..items()`.
+    pub fn items(&self) -> usize {
+        match self {
+            Inputs::Ready { n, items } => items / n * n,
+            Inputs::Sparse { items, .. } => *items,
+        }
+    }
+}
+
+/// A merge of `Vec<S>` into one stream: one zero-sized type per library, so
+/// that every merge is timed by the same generic code ([`run_merge`]); the
+/// criterion bench brings its own (futures-buffered).
+pub trait Merger: Copy {
+    /// Merges `inputs`.
+    fn merge<S>(self, inputs: Vec<S>) -> impl Stream<Item = u64>
+    where
+        S: Stream<Item = u64> + Unpin + Send + 'static;
+}
+
+#[derive(Clone, Copy)]
+struct AiterMerge;
+
+impl Merger for AiterMerge {
+    fn merge<S>(self, inputs: Vec<S>) -> impl Stream<Item = u64>
+    where
+        S: Stream<Item = u64> + Unpin + Send + 'static,
+    {
+        aiter::merge::merge(inputs)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SelectAll;
+
+impl Merger for SelectAll {
+    fn merge<S>(self, inputs: Vec<S>) -> impl Stream<Item = u64>
+    where
+        S: Stream<Item = u64> + Unpin + Send + 'static,
+    {
+        futures::stream::select_all(inputs)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct FcMerge;
+
+impl Merger for FcMerge {
+    fn merge<S>(self, inputs: Vec<S>) -> impl Stream<Item = u64>
+    where
+        S: Stream<Item = u64> + Unpin + Send + 'static,
+    {
+        use futures_concurrency::stream::Merge as _;
+        inputs.merge()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct StreamMap;
+
+impl Merger for StreamMap {
+    fn merge<S>(self, inputs: Vec<S>) -> impl Stream<Item = u64>
+    where
+        S: Stream<Item = u64> + Unpin + Send + 'static,
+    {
+        let mut map = tokio_stream::StreamMap::with_capacity(inputs.len());
+        // `extend` pushes without the O(N) duplicate check of `insert`.
+        map.extend(inputs.into_iter().enumerate());
+        map.map(|(_, x)| x)
+    }
+}
+
+/// Called with `true` just before the clock of a run starts and `false`
+/// just after it stops (the criterion bench counts allocations in between).
+pub type Probe = fn(bool);
+
+/// What a run measured: (time consuming, items received, their sum).
+pub type Outcome = (Duration, u64, u64);
+
+/// Checks that a run received the values `0..items`, each once (by count
+/// and sum); returns its time.
+///
+/// # Errors
+/// What was received against what was expected.
+pub fn check((elapsed, count, sum): Outcome, items: usize) -> Result<Duration, BenchError> {
+    if count != items as u64 || sum != expected_sum(items) {
+        return Err(BenchError(format!(
+            "got {count} items summing to {sum}, expected {items} summing to {}",
+            expected_sum(items)
+        )));
+    }
+    Ok(elapsed)
 }
 
 impl Workload for MergeStreams {
@@ -99,7 +252,8 @@ impl Workload for MergeStreams {
             };
             for &n in sizes {
                 // Every input gets the same number of items.
-                let items = total / n * n;
+                let inputs = Inputs::new(shape, n, total);
+                let items = inputs.items();
                 let workload = format!("merge {}, N={n}", shape.name());
                 let mut parameters = BTreeMap::new();
                 parameters.insert("inputs".to_owned(), n.into());
@@ -107,6 +261,7 @@ impl Workload for MergeStreams {
                 parameters.insert("shape".to_owned(), shape.name().into());
                 for kind in RuntimeKind::ALL {
                     for imp in Impl::on(kind) {
+                        let inputs = inputs.clone();
                         cases.push(Case {
                             workload: workload.clone(),
                             implementation: imp.name().to_owned(),
@@ -116,20 +271,13 @@ impl Workload for MergeStreams {
                             routine: Box::new(move || {
                                 let run = MergeRun {
                                     imp,
-                                    shape,
-                                    n,
-                                    items,
+                                    inputs: inputs.clone(),
+                                    probe: |_| {},
                                 };
-                                let (elapsed, count, sum) = runtime::block_on(kind, run)?;
-                                if count != items as u64 || sum != expected_sum(items) {
-                                    return Err(BenchError(format!(
-                                        "got {count} items summing to {sum}, expected {items} summing to {}",
-                                        expected_sum(items)
-                                    )));
-                                }
+                                let elapsed = check(runtime::block_on(kind, run)?, items)?;
                                 Ok(Sample {
                                     values: vec![elapsed.as_secs_f64() * 1e9 / items as f64],
-                                    check: sum,
+                                    check: expected_sum(items),
                                 })
                             }),
                         });
@@ -142,100 +290,213 @@ impl Workload for MergeStreams {
 }
 
 /// The sum of `0..items`: what every run must receive.
-fn expected_sum(items: usize) -> u64 {
+pub fn expected_sum(items: usize) -> u64 {
     let n = items as u64;
     n * n.saturating_sub(1) / 2
 }
 
 /// One timed run: builds the inputs and the merge, then consumes every item.
-struct MergeRun {
-    imp: Impl,
-    shape: Shape,
-    n: usize,
-    items: usize,
+#[derive(Debug, Clone)]
+pub struct MergeRun {
+    /// The merge.
+    pub imp: Impl,
+    /// The inputs and how many items to consume.
+    pub inputs: Inputs,
+    /// Called around the timed part.
+    pub probe: Probe,
 }
 
 impl OnRuntime for MergeRun {
-    /// (time consuming, items received, their sum).
-    type Output = (Duration, u64, u64);
+    type Output = Outcome;
 
-    async fn run<R: CliRuntime>(self, _rt: R) -> (Duration, u64, u64) {
-        let MergeRun {
-            imp,
-            shape,
-            n,
-            items,
-        } = self;
-        match shape {
-            Shape::Ready => {
-                let per = (items / n) as u64;
-                let inputs: Vec<_> = (0..n as u64)
-                    .map(|i| futures::stream::iter(i * per..(i + 1) * per))
-                    .collect();
-                consume(imp, inputs, items, async {}).await
-            }
-            Shape::Sparse => {
-                let (senders, receivers): (Vec<UnboundedSender<u64>>, Vec<UnboundedReceiver<u64>>) =
-                    (0..n).map(|_| unbounded()).unzip();
-                let order = schedule(n, items);
-                let produce = async move {
-                    for (b, batch) in order.chunks(8).enumerate() {
-                        for (j, &i) in batch.iter().enumerate() {
-                            senders[i as usize]
-                                .unbounded_send((b * 8 + j) as u64)
-                                .expect("the merge holds every input");
-                        }
-                        yield_now().await;
-                    }
-                    // The senders drop here: the inputs end once drained.
-                };
-                consume(imp, receivers, items, produce).await
-            }
+    async fn run<R: CliRuntime>(self, rt: R) -> Outcome {
+        let MergeRun { imp, inputs, probe } = self;
+        match imp {
+            Impl::Aiter => run_merge(rt, AiterMerge, &inputs, probe).await,
+            Impl::SelectAll => run_merge(rt, SelectAll, &inputs, probe).await,
+            Impl::FcMerge => run_merge(rt, FcMerge, &inputs, probe).await,
+            Impl::StreamMap => run_merge(rt, StreamMap, &inputs, probe).await,
+            Impl::Tasks => tasks::<R>(&inputs, probe).await,
+            Impl::Oracle => oracle(&inputs, probe).await,
         }
     }
 }
 
-/// Merges `inputs` with `imp` and takes `items` items while `produce` runs
-/// in the same task; returns (time, count, sum).
-async fn consume<S>(
-    imp: Impl,
-    inputs: Vec<S>,
-    items: usize,
-    produce: impl std::future::Future<Output = ()>,
-) -> (Duration, u64, u64)
-where
-    S: Stream<Item = u64> + Unpin,
-{
-    match imp {
-        Impl::Aiter => {
-            let merged = aiter::merge::merge(inputs);
-            timed(merged, items, produce).await
+/// Builds `inputs`, merges them with `merger` and consumes them, timed.
+pub async fn run_merge<R: CliRuntime, M: Merger>(
+    _rt: R,
+    merger: M,
+    inputs: &Inputs,
+    probe: Probe,
+) -> Outcome {
+    match inputs {
+        &Inputs::Ready { n, items } => {
+            let merged = pin!(merger.merge(ready_inputs(n, items)));
+            timed(merged, inputs.items(), async {}, probe).await
         }
-        Impl::SelectAll => {
-            let merged = futures::stream::select_all(inputs);
-            timed(merged, items, produce).await
-        }
-        Impl::FcMerge => {
-            use futures_concurrency::stream::Merge as _;
-            let merged = inputs.merge();
-            timed(merged, items, produce).await
-        }
-        Impl::StreamMap => {
-            let mut map = tokio_stream::StreamMap::with_capacity(inputs.len());
-            map.extend(inputs.into_iter().enumerate());
-            timed(map.map(|(_, x)| x), items, produce).await
+        Inputs::Sparse { n, schedule, items } => {
+            let (senders, receivers) = channels(*n);
+            let merged = pin!(merger.merge(receivers));
+            let produce = produce(senders, &schedule[..*items]);
+            timed(merged, *items, produce, probe).await
         }
     }
+}
+
+/// The always-ready inputs: `n` ranges of `items / n` values, `0..items / n * n` in all.
+fn ready_inputs(n: usize, items: usize) -> Vec<futures::stream::Iter<std::ops::Range<u64>>> {
+    let per = (items / n) as u64;
+    (0..n as u64)
+        .map(|i| futures::stream::iter(i * per..(i + 1) * per))
+        .collect()
+}
+
+/// `n` unbounded channels.
+fn channels(n: usize) -> (Vec<UnboundedSender<u64>>, Vec<UnboundedReceiver<u64>>) {
+    (0..n).map(|_| unbounded()).unzip()
+}
+
+/// Sends item `k` to input `schedule[k]`, 8 at a time, yielding after each
+/// batch; the senders drop at the end, so the inputs end once drained.
+async fn produce(senders: Vec<UnboundedSender<u64>>, schedule: &[u32]) {
+    for (b, batch) in schedule.chunks(8).enumerate() {
+        for (j, &i) in batch.iter().enumerate() {
+            senders[i as usize]
+                .unbounded_send((b * 8 + j) as u64)
+                .expect("the merge holds every input");
+        }
+        yield_now().await;
+    }
+}
+
+/// Spawns forwarding tasks on the runtime being measured.
+#[derive(Clone, Copy)]
+enum Spawner<'a> {
+    Tokio,
+    AsyncStd,
+    Smol(&'a smol::LocalExecutor<'static>),
+}
+
+impl Spawner<'_> {
+    fn spawn(self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        match self {
+            Spawner::Tokio => drop(tokio::spawn(fut)),
+            Spawner::AsyncStd => drop(async_std::task::spawn_local(fut)),
+            Spawner::Smol(ex) => ex.spawn(fut).detach(),
+        }
+    }
+}
+
+/// [`Impl::Tasks`] on runtime `R` (smol: inside a `LocalExecutor`, which
+/// `smol::block_on` lacks).
+async fn tasks<R: CliRuntime>(inputs: &Inputs, probe: Probe) -> Outcome {
+    match R::KIND {
+        RuntimeKind::Tokio => forward_and_take(Spawner::Tokio, inputs, probe).await,
+        RuntimeKind::AsyncStd => forward_and_take(Spawner::AsyncStd, inputs, probe).await,
+        RuntimeKind::Smol => {
+            let ex = smol::LocalExecutor::new();
+            ex.run(forward_and_take(Spawner::Smol(&ex), inputs, probe))
+                .await
+        }
+    }
+}
+
+/// One forwarding task per input into one channel; the consumer takes the
+/// items from the channel.
+async fn forward_and_take(spawner: Spawner<'_>, inputs: &Inputs, probe: Probe) -> Outcome {
+    fn forward<S: Stream<Item = u64> + Unpin + Send + 'static>(
+        spawner: Spawner<'_>,
+        inputs: Vec<S>,
+    ) -> UnboundedReceiver<u64> {
+        let (tx, rx) = unbounded();
+        for mut input in inputs {
+            let tx = tx.clone();
+            spawner.spawn(async move {
+                while let Some(x) = input.next().await {
+                    tx.unbounded_send(x).expect("the consumer is alive");
+                }
+            });
+        }
+        rx
+    }
+    let (out, mut rx) = match inputs {
+        &Inputs::Ready { n, items } => {
+            let mut rx = forward(spawner, ready_inputs(n, items));
+            let items = inputs.items();
+            (timed(Pin::new(&mut rx), items, async {}, probe).await, rx)
+        }
+        Inputs::Sparse { n, schedule, items } => {
+            let (senders, receivers) = channels(*n);
+            let mut rx = forward(spawner, receivers);
+            let produce = produce(senders, &schedule[..*items]);
+            (timed(Pin::new(&mut rx), *items, produce, probe).await, rx)
+        }
+    };
+    // Outside the clock: let every forwarder finish.
+    while rx.next().await.is_some() {}
+    out
+}
+
+/// [`Impl::Oracle`]: the consumer reads the input it knows is ready.
+async fn oracle(inputs: &Inputs, probe: Probe) -> Outcome {
+    let ((count, sum), elapsed) = match inputs {
+        &Inputs::Ready { n, items } => {
+            let inputs = ready_inputs(n, items);
+            clock(probe, async move {
+                let (mut count, mut sum) = (0u64, 0u64);
+                for mut input in inputs {
+                    while let Some(x) = input.next().await {
+                        count += 1;
+                        sum += x;
+                    }
+                }
+                (count, sum)
+            })
+            .await
+        }
+        Inputs::Sparse { n, schedule, items } => {
+            let (senders, mut receivers) = channels(*n);
+            // Borrowed: the channels drop after the clock stops.
+            let (senders, receivers) = (&senders, &mut receivers);
+            clock(probe, async move {
+                let (mut count, mut sum) = (0u64, 0u64);
+                for (b, batch) in schedule[..*items].chunks(8).enumerate() {
+                    for (j, &i) in batch.iter().enumerate() {
+                        senders[i as usize]
+                            .unbounded_send((b * 8 + j) as u64)
+                            .expect("input alive");
+                    }
+                    yield_now().await;
+                    for &i in batch {
+                        count += 1;
+                        sum += receivers[i as usize].next().await.expect("sent");
+                    }
+                }
+                (count, sum)
+            })
+            .await
+        }
+    };
+    (elapsed, count, sum)
+}
+
+/// Awaits `f`, timed, calling `probe` around the clock.
+async fn clock<T>(probe: Probe, f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    probe(true);
+    let started = Instant::now();
+    let out = f.await;
+    let elapsed = started.elapsed();
+    probe(false);
+    (out, elapsed)
 }
 
 /// Takes `items` items of `merged` (while `produce` runs), timed.
 async fn timed(
-    merged: impl Stream<Item = u64>,
+    mut merged: Pin<&mut impl Stream<Item = u64>>,
     items: usize,
     produce: impl std::future::Future<Output = ()>,
-) -> (Duration, u64, u64) {
-    let mut merged = pin!(merged);
-    let started = Instant::now();
+    probe: Probe,
+) -> Outcome {
     let take = async {
         let (mut count, mut sum) = (0u64, 0u64);
         while count < items as u64 {
@@ -249,14 +510,14 @@ async fn timed(
         }
         (count, sum)
     };
-    let ((), (count, sum)) = futures::join!(produce, take);
-    (started.elapsed(), count, sum)
+    let (((), (count, sum)), elapsed) = clock(probe, async { futures::join!(produce, take) }).await;
+    (elapsed, count, sum)
 }
 
-/// Which input gets each item: every input `items / n` times, shuffled with
-/// a fixed seed (xorshift).
-fn schedule(n: usize, items: usize) -> Vec<u32> {
-    let per = items / n;
+/// Which input gets each item: every input `items / n` times (at least
+/// once), shuffled with a fixed seed (xorshift).
+pub fn schedule(n: usize, items: usize) -> Vec<u32> {
+    let per = (items / n).max(1);
     let mut order: Vec<u32> = (0..n as u32)
         .flat_map(|i| std::iter::repeat_n(i, per))
         .collect();
@@ -288,25 +549,51 @@ async fn yield_now() {
 mod tests {
     use super::*;
 
+    const ALL: [Impl; 6] = [
+        Impl::Aiter,
+        Impl::SelectAll,
+        Impl::FcMerge,
+        Impl::StreamMap,
+        Impl::Tasks,
+        Impl::Oracle,
+    ];
+
     #[test]
     fn every_merge_delivers_every_item_on_every_runtime() {
         for kind in RuntimeKind::ALL {
-            for imp in Impl::on(kind) {
+            for imp in ALL {
                 for shape in [Shape::Ready, Shape::Sparse] {
                     let run = MergeRun {
                         imp,
-                        shape,
-                        n: 16,
-                        items: 1_600,
+                        inputs: Inputs::new(shape, 16, 1_600),
+                        probe: |_| {},
                     };
-                    let (_, count, sum) = runtime::block_on(kind, run).unwrap();
+                    let outcome = runtime::block_on(kind, run).unwrap();
                     assert_eq!(
-                        (count, sum),
+                        (outcome.1, outcome.2),
                         (1_600, expected_sum(1_600)),
                         "{imp:?} {shape:?} {kind}"
                     );
+                    check(outcome, 1_600).unwrap();
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_prefix_of_the_schedule_delivers_its_items() {
+        let schedule: Rc<[u32]> = schedule(64, 6_400).into();
+        for imp in ALL {
+            let run = MergeRun {
+                imp,
+                inputs: Inputs::Sparse {
+                    n: 64,
+                    schedule: Rc::clone(&schedule),
+                    items: 100,
+                },
+                probe: |_| {},
+            };
+            check(runtime::block_on(RuntimeKind::Smol, run).unwrap(), 100).unwrap();
         }
     }
 

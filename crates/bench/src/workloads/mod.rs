@@ -9,9 +9,9 @@
 
 pub mod cursor;
 pub mod cursor_postgres;
-mod generate;
-mod lines;
-mod merge;
+pub mod generate;
+pub mod lines;
+pub mod merge;
 pub mod timer;
 
 use super::Workload;
