@@ -37,10 +37,11 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aiter::lines::{LineReader, Lines, DEFAULT_CHUNK_SIZE};
+use aiter::lines::DEFAULT_CHUNK_SIZE;
 use aiter_bench::runtime::{block_on, CliRuntime, OnRuntime, RuntimeKind};
 use aiter_bench::workloads::lines::{
-    check_lines, memchr_count, std_read_until, AiterApi, AiterLines, Counted, NativeLines,
+    check_lines, memchr_count, std_read_until, AiterApi, AiterFromAsyncRead, AiterLines, Counted,
+    NativeLines,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures::StreamExt;
@@ -62,82 +63,6 @@ where
             elapsed
         })
         .sum()
-}
-
-/// aiter over each runtime's own file (`tokio::fs::File`,
-/// `async_std::fs::File`, `smol::fs::File`) as an `AsyncRead`: the lending
-/// reader or the `Lines` stream. Only this bench measures it.
-struct FromAsyncRead {
-    path: PathBuf,
-    stream: bool,
-}
-
-impl OnRuntime for FromAsyncRead {
-    type Output = Result<(Counted, Duration), String>;
-
-    async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
-        let started = Instant::now();
-        let path = &self.path;
-        let counted = match (R::KIND, self.stream) {
-            (RuntimeKind::Tokio, false) => {
-                let f = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(aiter::tokio::line_reader_from(f)).await
-            }
-            (RuntimeKind::Tokio, true) => {
-                let f = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                stream(aiter::tokio::lines_from(f)).await
-            }
-            (RuntimeKind::AsyncStd, false) => {
-                let f = async_std::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(LineReader::from_async_read(f)).await
-            }
-            (RuntimeKind::AsyncStd, true) => {
-                let f = async_std::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                stream(Lines::from_async_read(f)).await
-            }
-            (RuntimeKind::Smol, false) => {
-                let f = smol::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(LineReader::from_async_read(f)).await
-            }
-            (RuntimeKind::Smol, true) => {
-                let f = smol::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                stream(Lines::from_async_read(f)).await
-            }
-        }?;
-        Ok((counted, started.elapsed()))
-    }
-}
-
-/// The lending reader over any source.
-async fn lending<S: aiter::lines::Source>(mut reader: LineReader<S>) -> Result<Counted, String> {
-    let mut counted = Counted::default();
-    while let Some(line) = reader.next_line().await {
-        counted.line_bytes += line.map_err(|e| e.to_string())?.as_bytes().len() as u64;
-        counted.lines += 1;
-    }
-    Ok(counted)
-}
-
-/// The owned-line stream over any source.
-async fn stream<S: aiter::lines::Source>(mut lines: Lines<S>) -> Result<Counted, String> {
-    let mut counted = Counted::default();
-    while let Some(line) = lines.next().await {
-        counted.line_bytes += line.map_err(|e| e.to_string())?.len() as u64;
-        counted.lines += 1;
-    }
-    Ok(counted)
 }
 
 /// tokio-util's `LinesCodec` over `tokio::fs::File`. Only this bench
@@ -231,7 +156,7 @@ fn compare(c: &mut Criterion, group: &str, fx: &Fixture, slow_peers: bool) {
             );
             g.bench_function(name, |b| {
                 b.iter_custom(|iters| {
-                    runs(fx, kind, iters, || FromAsyncRead {
+                    runs(fx, kind, iters, || AiterFromAsyncRead {
                         path: path.to_owned(),
                         stream,
                     })

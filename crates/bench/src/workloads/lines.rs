@@ -16,8 +16,12 @@
 //! total line bytes) against what the generator wrote.
 //!
 //! - aiter's `LineReader` ([`AiterLines`], the same code on every runtime):
-//!   `next_line` (lent bytes) and `next_str` (lent UTF-8 text), also
-//!   summing line lengths.
+//!   `next_line` (lent bytes) and `next_str` (lent UTF-8 text), and the
+//!   `Lines` stream (owned lines), also summing line lengths;
+//! - the same lending reader and stream over each runtime's own file as an
+//!   `AsyncRead` ([`AiterFromAsyncRead`]: `aiter::tokio::line_reader_from`
+//!   over `tokio::fs::File`, `LineReader::from_async_read` over
+//!   `async_std::fs::File` and `smol::fs::File`).
 //!
 //! - `python (asyncio)`: a chunked async file reader (64 KiB reads on the
 //!   default thread pool, an async generator of lines), when `python3` is
@@ -180,7 +184,7 @@ impl Workload for LineCount {
             ));
         }
         for kind in RuntimeKind::ALL {
-            for api in [AiterApi::NextLine, AiterApi::NextStr] {
+            for api in [AiterApi::NextLine, AiterApi::NextStr, AiterApi::Stream] {
                 let f = Arc::clone(&fixture);
                 let mut parameters = parameters.clone();
                 parameters.insert(
@@ -202,6 +206,43 @@ impl Workload for LineCount {
                             .map_err(|e| BenchError(e.to_string()))?;
                         check_lines(counted.lines, f.expected.lines)?;
                         check_line_bytes(counted.line_bytes, f.expected.line_bytes)?;
+                        Ok(Sample::time(elapsed, counted.lines))
+                    },
+                ));
+            }
+        }
+        for kind in RuntimeKind::ALL {
+            for stream in [false, true] {
+                let f = Arc::clone(&fixture);
+                let mut parameters = parameters.clone();
+                parameters.insert(
+                    "chunk_bytes".to_owned(),
+                    aiter::lines::DEFAULT_CHUNK_SIZE.into(),
+                );
+                let source = match kind {
+                    RuntimeKind::Tokio => "tokio::fs::File",
+                    RuntimeKind::AsyncStd => "async_std::fs::File",
+                    RuntimeKind::Smol => "smol::fs::File",
+                };
+                parameters.insert("source".to_owned(), source.into());
+                let name = if stream {
+                    "aiter Lines (Stream) over AsyncRead"
+                } else {
+                    "aiter LineReader::next_line over AsyncRead"
+                };
+                cases.push(Case::timed(
+                    &workload,
+                    name,
+                    Some(kind),
+                    parameters,
+                    move || {
+                        let work = AiterFromAsyncRead {
+                            path: f.path.clone(),
+                            stream,
+                        };
+                        let (counted, elapsed) =
+                            runtime::block_on(kind, work)?.map_err(BenchError)?;
+                        counted.check(&f.expected)?;
                         Ok(Sample::time(elapsed, counted.lines))
                     },
                 ));
@@ -443,6 +484,89 @@ impl OnRuntime for AiterLines {
         }
         Ok((counted, started.elapsed()))
     }
+}
+
+/// aiter over each runtime's own file (`tokio::fs::File`,
+/// `async_std::fs::File`, `smol::fs::File`) as an `AsyncRead`: the lending
+/// reader (`next_line`) or the `Lines` stream, with the default chunk size.
+pub struct AiterFromAsyncRead {
+    /// The file.
+    pub path: PathBuf,
+    /// The `Lines` stream rather than the lending reader.
+    pub stream: bool,
+}
+
+impl OnRuntime for AiterFromAsyncRead {
+    type Output = Result<(Counted, Duration), String>;
+
+    async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
+        use aiter::lines::{LineReader, Lines};
+        let started = Instant::now();
+        let path = &self.path;
+        let counted = match (R::KIND, self.stream) {
+            (RuntimeKind::Tokio, false) => {
+                let f = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(aiter::tokio::line_reader_from(f)).await
+            }
+            (RuntimeKind::Tokio, true) => {
+                let f = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                owned(aiter::tokio::lines_from(f)).await
+            }
+            (RuntimeKind::AsyncStd, false) => {
+                let f = async_std::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(LineReader::from_async_read(f)).await
+            }
+            (RuntimeKind::AsyncStd, true) => {
+                let f = async_std::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                owned(Lines::from_async_read(f)).await
+            }
+            (RuntimeKind::Smol, false) => {
+                let f = smol::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lending(LineReader::from_async_read(f)).await
+            }
+            (RuntimeKind::Smol, true) => {
+                let f = smol::fs::File::open(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                owned(Lines::from_async_read(f)).await
+            }
+        }?;
+        Ok((counted, started.elapsed()))
+    }
+}
+
+/// The lending reader over any source.
+async fn lending<S: aiter::lines::Source>(
+    mut reader: aiter::lines::LineReader<S>,
+) -> Result<Counted, String> {
+    let mut counted = Counted::default();
+    while let Some(line) = reader.next_line().await {
+        counted.line_bytes += line.map_err(|e| e.to_string())?.as_bytes().len() as u64;
+        counted.lines += 1;
+    }
+    Ok(counted)
+}
+
+/// The owned-line stream over any source.
+async fn owned<S: aiter::lines::Source>(
+    mut lines: aiter::lines::Lines<S>,
+) -> Result<Counted, String> {
+    let mut counted = Counted::default();
+    while let Some(line) = aiter::next(&mut lines).await {
+        counted.line_bytes += line.map_err(|e| e.to_string())?.len() as u64;
+        counted.lines += 1;
+    }
+    Ok(counted)
 }
 
 /// Counts `\n` with std `read` into a 1 MiB buffer and `memchr`; returns
