@@ -8,6 +8,9 @@
 //!   no `wc`);
 //! - `read + memchr`: std `read` into a 1 MiB buffer and `memchr_iter`
 //!   count: the physical limit of counting;
+//! - `read + memchr per line`: the same reads, visiting every `\n` and
+//!   summing line lengths: the limit of any reader that hands out lines
+//!   one at a time;
 //! - each runtime's own `BufReader::lines()` (tokio with its default 8 KiB
 //!   buffer, as users write it, and with 1 MiB; async-std and smol with
 //!   1 MiB), which also sum the line lengths.
@@ -153,6 +156,19 @@ impl Workload for LineCount {
                 let (lines, elapsed) = memchr_count(&f.path)?;
                 check_lines(lines, f.expected.lines)?;
                 Ok(Sample::time(elapsed, lines))
+            },
+        ));
+
+        let f = Arc::clone(&fixture);
+        cases.push(Case::timed(
+            &workload,
+            "read + memchr per line (std, 1 MiB)",
+            None,
+            parameters.clone(),
+            move || {
+                let (counted, elapsed) = memchr_split(&f.path)?;
+                counted.check(&f.expected)?;
+                Ok(Sample::time(elapsed, counted.lines))
             },
         ));
 
@@ -589,6 +605,42 @@ pub fn memchr_count(path: &Path) -> Result<(u64, Duration), BenchError> {
     Ok((lines, started.elapsed()))
 }
 
+/// Splits into lines with std `read` into a 1 MiB buffer and a
+/// `memchr_iter` loop that visits every `\n` and sums the line lengths
+/// (a line cut by a read boundary counts once): the limit of any reader
+/// that hands out lines one by one. [`memchr_count`] is faster, since
+/// `memchr`'s count never stops at a match.
+///
+/// # Errors
+/// If the file cannot be read.
+pub fn memchr_split(path: &Path) -> Result<(Counted, Duration), BenchError> {
+    let started = Instant::now();
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut counted = Counted::default();
+    // Bytes of the line that the last read cut.
+    let mut carried = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', &buf[..n]) {
+            counted.lines += 1;
+            counted.line_bytes += carried + (end - start) as u64;
+            carried = 0;
+            start = end + 1;
+        }
+        carried += (n - start) as u64;
+    }
+    if carried > 0 {
+        counted.lines += 1;
+        counted.line_bytes += carried;
+    }
+    Ok((counted, started.elapsed()))
+}
+
 /// std `BufReader::read_until` into a reused `Vec` with a 1 MiB buffer:
 /// the synchronous reference (the criterion bench's; not in the report).
 ///
@@ -837,7 +889,18 @@ mod tests {
         let path = dir.path().join("x.log");
         let made = generate(&path, 200_000).unwrap();
         assert_eq!(memchr_count(&path).unwrap().0, made.lines);
+        memchr_split(&path).unwrap().0.check(&made).unwrap();
         std_read_until(&path).unwrap().check(&made).unwrap();
+        for kind in RuntimeKind::ALL {
+            for stream in [false, true] {
+                let work = AiterFromAsyncRead {
+                    path: path.clone(),
+                    stream,
+                };
+                let (counted, _) = runtime::block_on(kind, work).unwrap().unwrap();
+                counted.check(&made).unwrap();
+            }
+        }
         for kind in RuntimeKind::ALL {
             let work = NativeLines {
                 path: path.clone(),
