@@ -118,6 +118,10 @@ pub(crate) struct Pump<B> {
     read_offset: u64,
     /// Where in its buffer the read in flight started ([`read_start`]).
     read_start: usize,
+    /// The read in flight, when it completed on the poll that started it
+    /// (`reads` is still `InFlight`): handed to [`accept`](Self::accept)
+    /// once the splitter runs out of lines.
+    arrived: Option<(std::io::Result<usize>, Vec<u8>)>,
 }
 
 impl<B: Chunk> Pump<B> {
@@ -130,6 +134,7 @@ impl<B: Chunk> Pump<B> {
             reads: Reads::Idle,
             read_offset: 0,
             read_start: HEADROOM,
+            arrived: None,
         };
         pump.set_options(options);
         pump
@@ -162,15 +167,27 @@ impl<B: Chunk> Pump<B> {
         buf
     }
 
-    /// Starts a read into the spare buffer, if none is in flight.
+    /// Starts a read into the spare buffer, if none is in flight, and polls
+    /// it once.
+    ///
+    /// That first poll matters for a source that does nothing until
+    /// polled: a `futures_io`/tokio `AsyncRead` over a file (tokio's,
+    /// async-std's and smol's files start their blocking read on the first
+    /// `poll_read`), or a socket with bytes waiting. Without it the read
+    /// would only start once the lines in hand are used up, and reading
+    /// and splitting would take turns instead of overlapping. If the read
+    /// completes at once, its result waits in `arrived`.
     #[inline]
-    pub(crate) fn read_ahead<S: Source + ?Sized>(&mut self, source: Pin<&mut S>) {
+    fn read_ahead<S: Source + ?Sized>(&mut self, mut source: Pin<&mut S>, cx: &mut Context<'_>) {
         if self.reads == Reads::Idle {
             let spare = core::mem::take(&mut self.spare);
             let buf = self.sized(spare);
             self.read_start = read_start(&buf);
-            source.start_read(buf, self.read_start);
+            source.as_mut().start_read(buf, self.read_start);
             self.reads = Reads::InFlight;
+            if let Poll::Ready(done) = source.poll_read(cx) {
+                self.arrived = Some(done);
+            }
         }
     }
 
@@ -228,7 +245,7 @@ impl<B: Chunk> Pump<B> {
             return Poll::Ready(None);
         }
         loop {
-            self.read_ahead(source.as_mut());
+            self.read_ahead(source.as_mut(), cx);
             if let Some(item) = self.splitter.next_span() {
                 return Poll::Ready(Some(
                     item.map_err(|e| LineError::too_long(e, source.path().cloned())),
@@ -236,7 +253,10 @@ impl<B: Chunk> Pump<B> {
             }
             match self.reads {
                 Reads::InFlight => {
-                    let (result, buf) = core::task::ready!(source.as_mut().poll_read(cx));
+                    let (result, buf) = match self.arrived.take() {
+                        Some(done) => done,
+                        None => core::task::ready!(source.as_mut().poll_read(cx)),
+                    };
                     if let Some(e) = self.accept(result, buf, source.path()) {
                         return Poll::Ready(Some(Err(e)));
                     }
@@ -248,5 +268,67 @@ impl<B: Chunk> Pump<B> {
                 Reads::Idle => unreachable!("a read was just started"),
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use alloc::sync::Arc;
+    use alloc::vec::Vec;
+    use core::pin::Pin;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    use core::task::{Context, Poll};
+
+    use crate::lines::LineReader;
+
+    /// An `AsyncRead` that, like tokio's file, starts each read when first
+    /// polled and finishes it on a later poll; it counts the reads started.
+    struct Lazy {
+        chunks: Vec<&'static [u8]>,
+        started: Arc<AtomicUsize>,
+        in_flight: bool,
+    }
+
+    impl futures_io::AsyncRead for Lazy {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<std::io::Result<usize>> {
+            if !self.in_flight {
+                self.in_flight = true;
+                self.started.fetch_add(1, Ordering::SeqCst);
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.in_flight = false;
+            if self.chunks.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            let chunk = self.chunks.remove(0);
+            buf[..chunk.len()].copy_from_slice(chunk);
+            Poll::Ready(Ok(chunk.len()))
+        }
+    }
+
+    #[test]
+    fn the_next_read_starts_while_lines_are_handed_out() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let mut reader = LineReader::from_async_read(Lazy {
+            chunks: alloc::vec![b"a\nb\n", b"c\n"],
+            started: started.clone(),
+            in_flight: false,
+        });
+        futures::executor::block_on(async {
+            let first = reader.next_line().await.unwrap().unwrap();
+            assert_eq!(first.as_bytes(), b"a");
+            // The second read was started before "b" was even asked for.
+            assert_eq!(started.load(Ordering::SeqCst), 2);
+            let mut rest = Vec::new();
+            while let Some(line) = reader.next_line().await {
+                rest.push(line.unwrap().as_bytes().to_vec());
+            }
+            assert_eq!(rest, [b"b".to_vec(), b"c".to_vec()]);
+        });
     }
 }
