@@ -41,7 +41,7 @@ mod writer;
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -56,6 +56,7 @@ use aiter::lines::Follow;
 use self::jobs::{Done, Jobs};
 use self::printer::{Printer, Problem, Problems, Text, What};
 use self::writer::{Writer, Written};
+use crate::report::{io_what, report, report_error};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::signals::{self, Interrupted};
 
@@ -230,21 +231,6 @@ pub fn main(settings: Settings) -> ExitCode {
             report(format_args!("cannot start the runtime: {e}"));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Writes `aiter: MESSAGE` to stderr (ignoring a closed stderr).
-fn report(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "aiter: {message}");
-}
-
-/// What an I/O error says.
-pub fn io_what(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => e.to_string(),
     }
 }
 
@@ -521,7 +507,7 @@ async fn follow_all<R: CliRuntime>(
                     (None, LineErrorKind::Io(io)) => {
                         report_io(&names[i], io, e.line(), e.offset());
                     }
-                    (None, _) => report(format_args!("{e}")),
+                    (None, _) => report_error(&e),
                 }
             }
         }

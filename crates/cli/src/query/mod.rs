@@ -13,10 +13,10 @@ mod output;
 mod postgres;
 mod sqlite;
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::report::{report, report_error};
 use crate::runtime::RuntimeKind;
 
 pub use self::demo::DEMO_SQL;
@@ -82,21 +82,4 @@ pub fn main(settings: Settings, demo: bool) -> ExitCode {
         return postgres::main(&settings, db);
     }
     sqlite::main(settings)
-}
-
-/// Writes `aiter: MESSAGE` on stderr.
-fn report(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "aiter: {message}");
-}
-
-/// Writes `aiter: ERROR: SOURCE: …` (the whole `source()` chain) on stderr.
-fn report_error(error: &dyn std::error::Error) {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    report(format_args!("{message}"));
 }
