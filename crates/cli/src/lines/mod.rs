@@ -61,18 +61,18 @@ use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::signals::{self, Interrupted};
 
 /// Inputs open at once in a plain read (and counted at once with `--count`).
-pub const MAX_OPEN: usize = 16;
+pub(crate) const MAX_OPEN: usize = 16;
 
 /// Threads of the runtime's blocking pool: enough for [`MAX_OPEN`] reads
 /// in flight; `--follow` of any number of files shares them for its polls,
 /// so its thread count does not grow with the number of files.
-pub const BLOCKING_THREADS: usize = MAX_OPEN;
+pub(crate) const BLOCKING_THREADS: usize = MAX_OPEN;
 
 /// Caps the blocking pool of every runtime at [`BLOCKING_THREADS`] (unless
 /// `BLOCKING_MAX_THREADS` is set already): async-std's and smol's pool
 /// reads that variable, and [`runtime::block_on`] applies it to tokio's.
 /// Call before any other thread starts.
-pub fn limit_blocking_pool() {
+pub(crate) fn limit_blocking_pool() {
     if std::env::var_os("BLOCKING_MAX_THREADS").is_none() {
         std::env::set_var("BLOCKING_MAX_THREADS", BLOCKING_THREADS.to_string());
     }
@@ -91,7 +91,7 @@ const CLOSED_PIPE: u8 = 141;
 
 /// What `aiter lines` was asked to do.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The inputs as given (`-`: standard input).
     pub paths: Vec<PathBuf>,
     /// How they are named in prefixes, counts and messages.
@@ -117,7 +117,7 @@ pub struct Settings {
 /// The command-line flags [`Settings`] are made from.
 #[derive(Debug, Clone, Default)]
 #[allow(clippy::struct_excessive_bools, reason = "one per flag")]
-pub struct Flags {
+pub(crate) struct Flags {
     /// `--count`.
     pub count: bool,
     /// `--prefix`.
@@ -141,7 +141,7 @@ pub struct Flags {
 impl Settings {
     /// From the command line: the prefix is on with several inputs unless
     /// `--no-prefix`, and on with one if `--prefix`.
-    pub fn new(paths: Vec<PathBuf>, flags: Flags, runtime: RuntimeKind) -> Self {
+    pub(crate) fn new(paths: Vec<PathBuf>, flags: Flags, runtime: RuntimeKind) -> Self {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let prefix = if flags.prefix {
             true
@@ -192,7 +192,7 @@ enum End {
 }
 
 /// Runs `aiter lines`; see the module docs for the exit codes.
-pub fn main(settings: Settings) -> ExitCode {
+pub(crate) fn main(settings: Settings) -> ExitCode {
     let kind = settings.runtime;
     if settings.count {
         return match runtime::block_on(kind, count::CountWork(settings)) {

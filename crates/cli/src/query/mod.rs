@@ -19,11 +19,11 @@ use std::process::ExitCode;
 use crate::report::{report, report_error};
 use crate::runtime::RuntimeKind;
 
-pub use self::demo::DEMO_SQL;
+pub(crate) use self::demo::DEMO_SQL;
 
 /// The part of `aiter query --help` after the options: formats, errors,
 /// exit codes.
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 Output (one line per row):
   TSV (default): fields separated by a tab, as PostgreSQL's COPY text format
     writes them: NULL is \\N; in text, backslash, tab, newline, carriage return,
@@ -53,7 +53,7 @@ Exit codes:
 
 /// What `aiter query` was asked to do.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The database: an SQLite file or `:memory:`.
     pub db: PathBuf,
     /// The query.
@@ -74,7 +74,7 @@ pub struct Settings {
 
 /// Runs `aiter query`; with `demo`, on a fresh demo database in a temp dir
 /// (removed at the end, or on SIGINT/SIGTERM) instead of `settings.db`.
-pub fn main(settings: Settings, demo: bool) -> ExitCode {
+pub(crate) fn main(settings: Settings, demo: bool) -> ExitCode {
     if demo {
         return demo::main(settings);
     }

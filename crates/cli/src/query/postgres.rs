@@ -38,7 +38,7 @@ use crate::runtime::RuntimeKind;
 
 /// Whether `db` names a PostgreSQL server rather than an SQLite file: a
 /// `postgres://` or `postgresql://` URL, or a libpq `key=value` string.
-pub fn is_postgres(db: &str) -> bool {
+pub(super) fn is_postgres(db: &str) -> bool {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         return true;
     }
@@ -50,7 +50,7 @@ pub fn is_postgres(db: &str) -> bool {
 }
 
 /// Runs `aiter query` against the server `settings.db` names.
-pub fn main(settings: &Settings, db: &str) -> ExitCode {
+pub(super) fn main(settings: &Settings, db: &str) -> ExitCode {
     let config = match config(db, |name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(e) => {
