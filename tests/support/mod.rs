@@ -104,7 +104,34 @@ macro_rules! on_every_executor {
 }
 
 pub(crate) use {on_every_executor, on_every_runtime};
+pub(crate) mod counting_alloc;
 pub(crate) mod postgres;
+
+/// A task waker that counts its wakes (waking allocates nothing).
+#[derive(Debug, Default)]
+pub(crate) struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl CountingWaker {
+    /// The wakes so far.
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The wakes so far, resetting the count to zero.
+    pub(crate) fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// A deterministic xorshift64 generator for test inputs and schedules.
 #[derive(Clone, Debug)]
