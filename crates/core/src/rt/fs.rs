@@ -559,12 +559,38 @@ mod tests {
         Later(Some(value), false)
     }
 
-    /// A runtime whose own `Fs` serves files from memory: not `Blocking`,
-    /// not `StdFs`, no `std::fs::File` anywhere.
+    /// A runtime whose own `Fs` serves files from memory: not `StdFs`, no
+    /// `std::fs::File` anywhere. Its blocking pool (which `Follow` needs)
+    /// counts its jobs, so tests can show file access never uses it.
     #[derive(Clone, Default)]
     struct Memory {
         files: Arc<std::collections::HashMap<PathBuf, Arc<[u8]>>>,
         reads: Arc<core::sync::atomic::AtomicUsize>,
+        unblocks: Arc<core::sync::atomic::AtomicUsize>,
+    }
+
+    impl Blocking for Memory {
+        type Task<T: Send + 'static> = core::future::Ready<T>;
+        fn unblock<F, T>(&self, f: F) -> Self::Task<T>
+        where
+            F: FnOnce() -> T + Send + 'static,
+            T: Send + 'static,
+        {
+            self.unblocks
+                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            core::future::ready(f())
+        }
+    }
+
+    /// A clock that never moves and sleeps that end at once.
+    impl crate::rt::Timer for Memory {
+        type Sleep = core::future::Ready<()>;
+        fn sleep(&self, _: core::time::Duration) -> Self::Sleep {
+            core::future::ready(())
+        }
+        fn now(&self) -> core::time::Duration {
+            core::time::Duration::ZERO
+        }
     }
 
     impl Memory {
@@ -665,10 +691,47 @@ mod tests {
         assert!(matches!(err.kind(), LineErrorKind::Io(e) if e.kind() == io::ErrorKind::NotFound));
         assert_eq!(err.path(), Some(Path::new("gone.log")));
 
+        assert_eq!(
+            rt.unblocks.load(core::sync::atomic::Ordering::Relaxed),
+            0,
+            "no file access went through the blocking pool"
+        );
+
         // A file of another `Fs` is refused, not misread.
         let file = block_on(rt.open("app.log".into())).unwrap();
         let (result, _) = block_on(Inline.read_at(&file, 0, alloc::vec![0; 8], 0));
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_follower_reads_and_checks_through_the_runtimes_own_file_access() {
+        use crate::lines::{follow, FollowEvent};
+
+        let rt = Memory::with(&[("app.log", b"one\ntwo\n")]);
+        let mut log = follow(rt.clone(), "app.log").notify(false);
+        block_on(async {
+            for want in [&b"one"[..], b"two"] {
+                match crate::next(&mut log).await {
+                    Some(Ok(FollowEvent::Line(line))) => assert_eq!(line.as_bytes(), want),
+                    other => panic!("{other:?}"),
+                }
+            }
+        });
+        assert_eq!(log.position(), 8);
+        assert_eq!(
+            rt.unblocks.load(core::sync::atomic::Ordering::Relaxed),
+            0,
+            "no file access went through the blocking pool"
+        );
+
+        // Reading back from the end needs a std file: a typed error, not a
+        // silent read from the start.
+        let mut log = follow(rt, "app.log").notify(false).last_lines(1);
+        let err = block_on(crate::next(&mut log)).unwrap().unwrap_err();
+        assert!(
+            matches!(err.kind(), crate::lines::LineErrorKind::Io(e) if e.kind() == io::ErrorKind::Unsupported),
+            "{err:?}"
+        );
     }
 
     fn temp_path(name: &str) -> PathBuf {
