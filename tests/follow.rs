@@ -172,9 +172,14 @@ async fn a_directory_is_one_error_then_the_end<R: Runtime>(rt: R) {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: is a directory (line 1, byte offset 0)",
+            "{}: cannot read (line 1, byte offset 0)",
             dir.path().display()
         )
+    );
+    let source = std::error::Error::source(&err).expect("the I/O error is the source");
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+        Some(std::io::ErrorKind::IsADirectory)
     );
     assert!(next(&mut f).await.is_none());
     assert!(f.is_terminated());

@@ -138,10 +138,12 @@ async fn a_missing_file_is_one_error_naming_it<R: Runtime>(rt: R) {
     assert_eq!(err.path(), Some(path.as_path()));
     assert_eq!(
         err.to_string(),
-        format!(
-            "{}: no such file or directory (line 1, byte offset 0)",
-            path.display()
-        )
+        format!("{}: cannot read (line 1, byte offset 0)", path.display())
+    );
+    let source = std::error::Error::source(&err).expect("the I/O error is the source");
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
     );
     assert!(
         reader.next_line().await.is_none(),

@@ -8,61 +8,16 @@
 )]
 #![cfg(feature = "tokio")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use aiter::lines::{LineErrorKind, LineReader, Lines};
 use aiter::next;
 use aiter::tokio::Tokio;
 
-struct Counting;
+mod support;
 
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-    static LIVE: Cell<i64> = const { Cell::new(0) };
-    static PEAK: Cell<i64> = const { Cell::new(0) };
-}
-
-fn note(allocs: u64, bytes: i64) {
-    // `try_with`: the thread may be shutting down.
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + allocs));
-    let _ = LIVE.try_with(|l| {
-        let live = l.get() + bytes;
-        l.set(live);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(live)));
-    });
-}
-
-// SAFETY: delegates to `System`, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(1, layout.size() as i64);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(1, layout.size() as i64);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(0, -(layout.size() as i64));
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(1, new_size as i64 - layout.size() as i64);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::counting_alloc::{allocs, peak, start_peak, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -195,8 +150,7 @@ fn a_64_mib_line_with_a_1_mib_limit_stays_within_bounded_memory() {
     }
     runtime().block_on(async {
         let mut reader = LineReader::open(Tokio, &path).max_line_length(Some(1 << 20));
-        let base = LIVE.with(Cell::get);
-        PEAK.with(|p| p.set(base));
+        let base = start_peak();
         assert_eq!(
             reader.next_line().await.unwrap().unwrap().as_bytes(),
             b"before"
@@ -207,7 +161,7 @@ fn a_64_mib_line_with_a_1_mib_limit_stays_within_bounded_memory() {
         let after = reader.next_line().await.unwrap().unwrap();
         assert_eq!((after.as_bytes(), after.number()), (&b"after"[..], 3));
         assert!(reader.next_line().await.is_none());
-        let peak = PEAK.with(Cell::get) - base;
+        let peak = peak() - base;
         println!(
             "64 MiB line, 1 MiB limit, default chunks: peak {} KiB",
             peak / 1024

@@ -9,75 +9,23 @@
     allow(dead_code, unused_imports)
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use aiter::merge::{merge, MergeMap};
 use aiter::{iter, Stream};
 
-struct Counting;
+mod support;
 
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: no count during thread teardown.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments, so
-// `System`'s guarantees hold; counting touches only a const-initialised
-// thread-local `Cell` (no allocation, no re-entrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: as above; `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use support::counting_alloc::{allocations_in, Counting};
+use support::CountingWaker;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Allocations made on this thread while running `f`.
-fn allocations_in<T>(f: impl FnOnce() -> T) -> (u64, T) {
-    let before = ALLOCATIONS.with(Cell::get);
-    let out = f();
-    (ALLOCATIONS.with(Cell::get) - before, out)
-}
-
-/// The merge's task: counts wakes; waking it allocates nothing.
-#[derive(Default)]
-struct Task(AtomicUsize);
-impl Wake for Task {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 /// A channel that allocates nothing per item once its queue has capacity
 /// (unlike `futures::channel::mpsc`, which allocates a node per message).
@@ -171,7 +119,7 @@ fn run_sparse<S: Stream + Unpin>(
 fn ready_merge_allocates_nothing_per_item() {
     for n in [2, 64, 1024, 65_536] {
         let mut merged = merge((0..n).map(|_| iter(0u64..)));
-        let waker = Waker::from(Arc::new(Task::default()));
+        let waker = Waker::from(Arc::new(CountingWaker::default()));
         let mut cx = Context::from_waker(&waker);
         let mut take = |items: usize| {
             let mut got = 0;
@@ -192,12 +140,12 @@ fn sparse_merge_allocates_nothing_per_item_including_wakes() {
     for n in [2, 64, 1024, 65_536] {
         let (senders, receivers) = channels(n);
         let mut merged = merge(receivers);
-        let task = Arc::new(Task::default());
+        let task = Arc::new(CountingWaker::default());
         let waker = Waker::from(Arc::clone(&task));
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         // Warm-up: every input registers its waker once.
         let _ = Pin::new(&mut merged).poll_next(&mut Context::from_waker(&waker));
-        while task.0.swap(0, Ordering::Relaxed) > 0 {
+        while task.take() > 0 {
             let _ = Pin::new(&mut merged).poll_next(&mut Context::from_waker(&waker));
         }
         run_sparse(&senders, &mut merged, &mut rng, 100, &waker);
@@ -205,10 +153,7 @@ fn sparse_merge_allocates_nothing_per_item_including_wakes() {
             allocations_in(|| run_sparse(&senders, &mut merged, &mut rng, 5_000, &waker));
         assert_eq!(got, 40_000);
         assert_eq!(allocs, 0, "N = {n}: {allocs} allocations for {got} items");
-        assert!(
-            task.0.load(Ordering::Relaxed) > 0,
-            "the task was woken by input wakes"
-        );
+        assert!(task.count() > 0, "the task was woken by input wakes");
     }
 }
 
@@ -217,7 +162,7 @@ fn sparse_map_events_allocate_nothing_per_item() {
     let n = 1024;
     let (senders, receivers) = channels(n);
     let mut map: MergeMap<u32, Receiver> = (0..).zip(receivers).collect();
-    let waker = Waker::from(Arc::new(Task::default()));
+    let waker = Waker::from(Arc::new(CountingWaker::default()));
     let mut rng = Rng(42);
     // Keys are `u32`: cloning one per item allocates nothing.
     let mut events = map.events();

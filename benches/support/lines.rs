@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use aiter_bench::workloads::lines::{generate_with_long_lines, LineFile};
 
 /// A generated file and what every reader must find in it.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub name: String,
     pub path: PathBuf,
     pub expected: LineFile,
@@ -57,7 +57,7 @@ fn fixture(name: String, size: u64, long_lines: &[u64]) -> Fixture {
 }
 
 /// 256 MiB of log-like lines of 20–200 bytes (`LINES_BENCH_MIB` to change).
-pub fn log_like() -> Fixture {
+pub(crate) fn log_like() -> Fixture {
     let mib = std::env::var("LINES_BENCH_MIB")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -66,7 +66,7 @@ pub fn log_like() -> Fixture {
 }
 
 /// 64 MiB: log-like lines plus six lines of 3–7 MiB (30 MiB together).
-pub fn long_lines() -> Fixture {
+pub(crate) fn long_lines() -> Fixture {
     const MIB: u64 = 1 << 20;
     fixture(
         "long-lines-64m.log".into(),

@@ -15,10 +15,10 @@ use std::path::PathBuf;
 
 /// What a test gets: a runtime value with timers, blocking work and files
 /// ([`aiter::rt::Runtime`]), whose sleeps are `Unpin + Send`.
-pub trait Runtime: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin {}
+pub(crate) trait Runtime: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin {}
 impl<T: aiter::rt::Runtime<Sleep: Unpin + Send> + Unpin> Runtime for T {}
 
-pub fn tokio_current_thread<F: Future>(f: F) -> F::Output {
+pub(crate) fn tokio_current_thread<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -26,7 +26,7 @@ pub fn tokio_current_thread<F: Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-pub fn tokio_multi_thread<F: Future>(f: F) -> F::Output {
+pub(crate) fn tokio_multi_thread<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,20 +35,20 @@ pub fn tokio_multi_thread<F: Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-pub fn async_std<F: Future>(f: F) -> F::Output {
+pub(crate) fn async_std<F: Future>(f: F) -> F::Output {
     async_std::task::block_on(f)
 }
 
-pub fn smol<F: Future>(f: F) -> F::Output {
+pub(crate) fn smol<F: Future>(f: F) -> F::Output {
     smol::block_on(f)
 }
 
-pub fn bare<F: Future>(f: F) -> F::Output {
+pub(crate) fn bare<F: Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
 }
 
 /// A fresh temporary directory, removed when dropped.
-pub fn temp_dir() -> tempfile::TempDir {
+pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("aiter-test-")
         .tempdir()
@@ -56,7 +56,7 @@ pub fn temp_dir() -> tempfile::TempDir {
 }
 
 /// Writes `contents` to `dir/name` and returns the path.
-pub fn write_file(dir: &tempfile::TempDir, name: &str, contents: &[u8]) -> PathBuf {
+pub(crate) fn write_file(dir: &tempfile::TempDir, name: &str, contents: &[u8]) -> PathBuf {
     let path = dir.path().join(name);
     std::fs::write(&path, contents).expect("write test file");
     path
@@ -104,19 +104,46 @@ macro_rules! on_every_executor {
 }
 
 pub(crate) use {on_every_executor, on_every_runtime};
-pub mod postgres;
+pub(crate) mod counting_alloc;
+pub(crate) mod postgres;
+
+/// A task waker that counts its wakes (waking allocates nothing).
+#[derive(Debug, Default)]
+pub(crate) struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl CountingWaker {
+    /// The wakes so far.
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The wakes so far, resetting the count to zero.
+    pub(crate) fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// A deterministic xorshift64 generator for test inputs and schedules.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed | 1)
     }
 
     /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -128,7 +155,7 @@ impl Rng {
 /// about a third of its reads and reads 1 to `max` bytes at a time: the
 /// worst-behaved `AsyncRead`, for both `futures_io` and tokio.
 #[derive(Debug)]
-pub struct Choppy {
+pub(crate) struct Choppy {
     data: std::sync::Arc<[u8]>,
     pos: usize,
     rng: Rng,
@@ -139,12 +166,12 @@ pub struct Choppy {
 
 impl Choppy {
     /// Reads of 1 to 7 bytes.
-    pub fn new(data: impl Into<std::sync::Arc<[u8]>>, seed: u64) -> Self {
+    pub(crate) fn new(data: impl Into<std::sync::Arc<[u8]>>, seed: u64) -> Self {
         Choppy::with_max(data, seed, 7)
     }
 
     /// Reads of 1 to `max` bytes.
-    pub fn with_max(data: impl Into<std::sync::Arc<[u8]>>, seed: u64, max: usize) -> Self {
+    pub(crate) fn with_max(data: impl Into<std::sync::Arc<[u8]>>, seed: u64, max: usize) -> Self {
         Choppy {
             data: data.into(),
             pos: 0,
@@ -198,7 +225,7 @@ impl tokio::io::AsyncRead for Choppy {
 
 /// The obvious line splitter, for comparison: lines end at `\n`, which is
 /// stripped with a `\r` before it; a last line without newline counts.
-pub fn reference_lines(data: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn reference_lines(data: &[u8]) -> Vec<Vec<u8>> {
     let mut lines = Vec::new();
     let mut rest = data;
     while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
@@ -214,7 +241,7 @@ pub fn reference_lines(data: &[u8]) -> Vec<Vec<u8>> {
 
 /// The proptest settings of the behaviour suite: `cases` cases (fewer
 /// under Miri), no failure files.
-pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     proptest::test_runner::Config {
         cases: if cfg!(miri) { cases.min(4) } else { cases },
         failure_persistence: None,

@@ -20,14 +20,14 @@ use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 /// The variable naming the server to test against.
-pub const ENV: &str = "AITER_TEST_POSTGRES";
+pub(crate) const ENV: &str = "AITER_TEST_POSTGRES";
 
 /// The test server's connection string, or `None` (after a message on
 /// stderr) when there is none outside CI.
 ///
 /// # Panics
 /// With `CI=true`, when no server can be had: CI never skips these tests.
-pub fn server() -> Option<&'static str> {
+pub(crate) fn server() -> Option<&'static str> {
     static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
     match SERVER.get_or_init(find_or_start) {
         Ok(server) => Some(server),
@@ -94,7 +94,7 @@ fn start() -> Result<String, String> {
 ///
 /// # Panics
 /// If psql cannot run or fails.
-pub fn psql(server: &str, sql: &str) -> Vec<u8> {
+pub(crate) fn psql(server: &str, sql: &str) -> Vec<u8> {
     let output = Command::new("psql")
         .args([
             server,
@@ -123,7 +123,7 @@ pub fn psql(server: &str, sql: &str) -> Vec<u8> {
 /// Terminates every backend whose `application_name` is `name`
 /// (`pg_terminate_backend`) and waits until they are gone; returns how
 /// many there were.
-pub fn terminate(server: &str, name: &str) -> usize {
+pub(crate) fn terminate(server: &str, name: &str) -> usize {
     let killed = psql(
         server,
         &format!(

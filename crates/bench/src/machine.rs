@@ -10,7 +10,13 @@ use serde::Serialize;
 
 /// Build facts recorded at compile time by the `built` crate.
 mod built_info {
-    #![allow(dead_code, missing_docs, clippy::all, clippy::pedantic)]
+    #![allow(
+        dead_code,
+        missing_docs,
+        unreachable_pub,
+        clippy::all,
+        clippy::pedantic
+    )]
     include!(concat!(env!("OUT_DIR"), "/built.rs"));
 }
 
@@ -127,13 +133,13 @@ impl Machine {
 }
 
 /// The 1, 5 and 15 minute load averages (zeros where the OS has none).
-pub fn load_average() -> [f64; 3] {
+pub(crate) fn load_average() -> [f64; 3] {
     let load = sysinfo::System::load_average();
     [load.one, load.five, load.fifteen]
 }
 
 /// `YYYY-MM-DD` (UTC) of `time`.
-pub fn date(time: SystemTime) -> String {
+pub(crate) fn date(time: SystemTime) -> String {
     let days = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);

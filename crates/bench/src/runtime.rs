@@ -54,22 +54,15 @@ impl fmt::Display for RuntimeKind {
     }
 }
 
-/// A runtime value the command can run library code with: aiter's timer,
-/// blocking pool and (through the blanket impl) file system, plus which
-/// runtime it is.
+/// A runtime value the command can run library code with: aiter's
+/// [`Runtime`](aiter::rt::Runtime) (timer, blocking pool, file system),
+/// plus which runtime it is.
 ///
 /// The `Unpin` bounds on the file futures hold for all three adapters and
 /// let generic code call `LineReader::next_line` (which needs an `Unpin`
 /// source) without pinning.
 pub trait CliRuntime:
-    aiter::rt::Timer<Sleep: Unpin + Send>
-    + aiter::rt::Blocking
-    + aiter::rt::Fs<Open: Unpin, Read: Unpin>
-    + Copy
-    + Send
-    + Sync
-    + Unpin
-    + 'static
+    aiter::rt::Runtime<Sleep: Unpin + Send, Open: Unpin, Read: Unpin> + Copy + Unpin
 {
     /// Which runtime this value is.
     const KIND: RuntimeKind;

@@ -126,7 +126,7 @@ impl LogAxis {
 }
 
 /// Draws the chart of `report` as a standalone SVG document.
-pub fn chart(report: &Report) -> String {
+pub(crate) fn chart(report: &Report) -> String {
     let groups = groups(&report.records);
     let bars: u32 = groups.iter().map(|(_, m)| m.len() as u32).sum();
     let height = HEADER

@@ -5,6 +5,7 @@
 
 mod lines;
 mod query;
+mod report;
 mod runtime;
 mod signals;
 mod size;

@@ -26,7 +26,7 @@ use aiter::tokio::Tokio;
 
 /// The runtimes `--runtime` can pick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum RuntimeKind {
+pub(crate) enum RuntimeKind {
     /// tokio, current-thread runtime.
     Tokio,
     /// async-std (discontinued upstream; prefer smol).
@@ -38,11 +38,11 @@ pub enum RuntimeKind {
 impl RuntimeKind {
     /// Every runtime, in the order reports list them.
     #[cfg_attr(not(test), allow(dead_code, reason = "the command picks one runtime"))]
-    pub const ALL: [RuntimeKind; 3] =
+    pub(crate) const ALL: [RuntimeKind; 3] =
         [RuntimeKind::Tokio, RuntimeKind::AsyncStd, RuntimeKind::Smol];
 
     /// The name users type and reports print.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RuntimeKind::Tokio => "tokio",
             RuntimeKind::AsyncStd => "async-std",
@@ -64,7 +64,7 @@ impl fmt::Display for RuntimeKind {
 /// The `Unpin` bounds on the file futures hold for all three adapters and
 /// let generic code call `LineReader::next_line` (which needs an `Unpin`
 /// source) without pinning.
-pub trait CliRuntime:
+pub(crate) trait CliRuntime:
     aiter::rt::Runtime<Sleep: Unpin + Send, Open: Unpin, Read: Unpin> + Copy + Unpin
 {
     /// Which runtime this value is.
@@ -89,7 +89,7 @@ impl CliRuntime for Smol {
 
 /// Work that runs the same way on any runtime: the generic "closure" that
 /// [`block_on`] calls with the chosen runtime value.
-pub trait OnRuntime {
+pub(crate) trait OnRuntime {
     /// What the work produces.
     type Output;
 
@@ -103,7 +103,7 @@ pub trait OnRuntime {
 /// # Errors
 /// If the tokio runtime cannot be built (the OS refused a thread or an
 /// epoll/timer handle).
-pub fn block_on<W: OnRuntime>(kind: RuntimeKind, work: W) -> std::io::Result<W::Output> {
+pub(crate) fn block_on<W: OnRuntime>(kind: RuntimeKind, work: W) -> std::io::Result<W::Output> {
     Ok(match kind {
         RuntimeKind::Tokio => {
             let mut builder = tokio::runtime::Builder::new_current_thread();

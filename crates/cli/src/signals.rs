@@ -23,19 +23,19 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 /// Completes with the signal number when SIGINT or SIGTERM arrives.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
-pub struct Interrupted {
+pub(crate) struct Interrupted {
     received: oneshot::Receiver<i32>,
 }
 
 /// How long after SIGINT/SIGTERM the process may take to stop.
-pub const GRACE: Duration = Duration::from_millis(900);
+pub(crate) const GRACE: Duration = Duration::from_millis(900);
 
 /// Starts watching for SIGINT and SIGTERM; from now on they no longer kill
 /// the process, they complete the returned future.
 ///
 /// # Errors
 /// If the handlers cannot be installed or the watcher thread not started.
-pub fn watch() -> io::Result<Interrupted> {
+pub(crate) fn watch() -> io::Result<Interrupted> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let (tell, received) = oneshot::channel();
     std::thread::Builder::new()

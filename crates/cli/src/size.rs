@@ -7,7 +7,7 @@
 /// # Errors
 /// A message for clap when the text is empty, not a number, has an unknown
 /// suffix, or overflows `u64`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !c.is_ascii_digit())
@@ -42,7 +42,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 ///
 /// # Errors
 /// As [`parse_size`], and for zero (every line would be rejected).
-pub fn parse_line_length(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_line_length(text: &str) -> Result<u64, String> {
     match parse_size(text)? {
         0 => Err("a line length of 0 would reject every line; give at least 1".to_owned()),
         n => Ok(n),

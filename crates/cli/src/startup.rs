@@ -16,7 +16,7 @@ static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
 
 /// Whether standard output was closed when the process started (always
 /// `false` where the start-up check does not exist: outside Linux).
-pub fn stdout_closed_at_start() -> bool {
+pub(crate) fn stdout_closed_at_start() -> bool {
     STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
 }
 

@@ -1,18 +1,8 @@
 //! End-to-end tests of the `aiter` binary.
 
-use assert_cmd::Command;
+mod support;
 
-fn aiter() -> Command {
-    Command::cargo_bin("aiter").expect("the aiter binary is built")
-}
-
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
+use support::{aiter, stderr_of, stdout_of};
 
 #[test]
 fn help_lists_the_subcommands() {

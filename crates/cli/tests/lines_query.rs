@@ -9,21 +9,11 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-
 const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
 
-fn aiter() -> Command {
-    Command::cargo_bin("aiter").expect("the aiter binary is built")
-}
+mod support;
 
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
+use support::{aiter, stderr_of, stdout_of};
 
 /// Writes `files` (name, contents) into a fresh temp dir.
 fn files(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Vec<PathBuf>) {

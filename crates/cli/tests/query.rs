@@ -8,22 +8,13 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use aiter_sqlite::rusqlite::Connection;
-use assert_cmd::Command;
 use serde_json::Value;
 
 const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
 
-fn aiter() -> Command {
-    Command::cargo_bin("aiter").expect("the aiter binary is built")
-}
+mod support;
 
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
+use support::{aiter, stderr_of, stdout_of};
 
 /// A database file in a fresh temp dir with a `users(id, name, email)`
 /// table of `rows` rows (`user-<id>`, `user-<id>@example.com`).

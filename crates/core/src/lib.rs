@@ -64,6 +64,8 @@ pub mod merge;
 mod next;
 mod next_or;
 pub mod rt;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 pub use crate::cursor::Cursor;

@@ -10,9 +10,12 @@
 //! - [`Blocking`]: run a closure off the executor.
 //!
 //! Both name their futures as associated types, so state machines store them
-//! without boxing. With the `std` feature every [`Blocking`] runtime is also
-//! an [`Fs`]: files are `std::fs::File`s read in large chunks inside the
-//! runtime's blocking pool, written once here for every runtime.
+//! without boxing. With the `std` feature a runtime also supplies file
+//! access, [`Fs`]: either its own, or, with one line
+//! (`impl StdFs for MyRuntime {}`, see [`StdFs`]), the implementation
+//! written once here: `std::fs::File`s read in large chunks inside the
+//! runtime's blocking pool. [`monotonic_now`] is the clock of a runtime
+//! that has none of its own.
 //!
 //! # Examples
 //! A runtime for a bare executor whose "sleep" completes at once (a clock
@@ -47,7 +50,23 @@ use core::time::Duration;
 pub(crate) mod fs;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use self::fs::{scan_at, File, FileId, FileMeta, Fs, FsError, Scanned};
+pub use self::fs::{scan_at, File, FileId, FileMeta, Fs, FsError, Scanned, StdFs};
+
+/// The time since a process-wide epoch (the first call) on the standard
+/// library's monotonic clock: a [`Timer::now`] for runtimes whose timers
+/// run on that clock (async-io's, and so smol's and async-std's).
+///
+/// # Examples
+/// ```
+/// let a = aiter_core::rt::monotonic_now();
+/// assert!(aiter_core::rt::monotonic_now() >= a);
+/// ```
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub fn monotonic_now() -> Duration {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(std::time::Instant::now).elapsed()
+}
 
 /// Everything a runtime value supplies, in one bound: a [`Timer`],
 /// [`Blocking`] work and file access ([`Fs`]), cheap to copy around and

@@ -21,12 +21,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aiter_core::lines::{FileSource, Follow, LineReader, Lines};
-use aiter_core::rt::{Blocking, Timer};
+use aiter_core::rt::{monotonic_now, Blocking, StdFs, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
 
@@ -38,13 +37,11 @@ pub use aiter_core::time::Elapsed;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Smol;
 
-/// The time since a process-wide epoch on the std monotonic clock.
-pub fn monotonic_now() -> Duration {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed()
-}
-
-/// A sleep on the async-io timer, created lazily on first poll.
+/// A sleep on the async-io timer: resolves once its time has elapsed.
+///
+/// Made by [`sleep`] (or [`Timer::sleep`]); [`reset`](Sleep::reset)
+/// restarts it. It is `Unpin`, and its timer is made on the first poll,
+/// so building one needs no reactor.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct Sleep {
@@ -53,16 +50,13 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    /// A sleep of `duration`, whose timer starts on first poll.
-    pub fn new(duration: Duration) -> Self {
+    fn new(duration: Duration) -> Self {
         Sleep {
             duration,
             timer: None,
         }
     }
-}
 
-impl Sleep {
     /// Restarts the sleep to complete `duration` from now (or from the first
     /// poll, if it has not been polled yet).
     pub fn reset(&mut self, duration: Duration) {
@@ -102,14 +96,35 @@ impl Timer for Smol {
 }
 
 impl Blocking for Smol {
-    type Task<T: Send + 'static> = blocking::Task<T>;
+    type Task<T: Send + 'static> = BlockingTask<T>;
 
-    fn unblock<F, T>(&self, f: F) -> blocking::Task<T>
+    fn unblock<F, T>(&self, f: F) -> BlockingTask<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        blocking::unblock(f)
+        BlockingTask(blocking::unblock(f))
+    }
+}
+
+/// Files are `std::fs::File`s read on the `blocking` pool.
+impl StdFs for Smol {}
+
+/// A closure running on the `blocking` crate's pool (`blocking::unblock`):
+/// resolves to its result, and resumes its panic.
+///
+/// # Cancel safety
+/// Dropping it cancels the closure if it has not started yet (it never
+/// runs); a closure already running finishes, and its result is dropped.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct BlockingTask<T>(blocking::Task<T>);
+
+impl<T> Future for BlockingTask<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
@@ -127,6 +142,7 @@ pub fn timeout<S: Stream>(stream: S, per_item: Duration) -> Timeout<S, Smol> {
 pub fn sleep(duration: Duration) -> Sleep {
     Smol.sleep(duration)
 }
+
 /// A lending line reader of the file at `path` on smol:
 /// [`LineReader::open`](aiter_core::lines::LineReader::open).
 pub fn line_reader(path: impl Into<std::path::PathBuf>) -> LineReader<FileSource<Smol>> {
@@ -143,4 +159,43 @@ pub fn lines(path: impl Into<std::path::PathBuf>) -> Lines<FileSource<Smol>> {
 /// [`aiter_core::lines::follow()`].
 pub fn follow(path: impl Into<std::path::PathBuf>) -> Follow<Smol> {
     aiter_core::lines::follow(Smol, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocking_panics_resume_in_the_caller() {
+        let task = Smol.unblock(|| -> u8 { panic!("boom") });
+        let caught = std::panic::catch_unwind(|| smol::block_on(task));
+        assert!(caught.is_err());
+    }
+
+    #[test]
+    fn a_reset_sleep_completes_the_new_duration_from_now() {
+        smol::block_on(async {
+            let mut nap = sleep(Duration::from_secs(3600));
+            nap.reset(Duration::from_millis(1));
+            nap.await;
+            let mut nap = sleep(Duration::from_millis(1));
+            poll_once(&mut nap);
+            nap.reset(Duration::from_millis(2));
+            nap.await;
+        });
+    }
+
+    /// Polls once with a no-op waker, so the sleep's timer exists.
+    fn poll_once(sleep: &mut Sleep) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = Pin::new(sleep).poll(&mut cx);
+    }
+
+    #[test]
+    fn public_types_are_send_sync_unpin() {
+        fn check<T: Send + Sync + Unpin>() {}
+        check::<Smol>();
+        check::<Sleep>();
+        check::<BlockingTask<u8>>();
+    }
 }

@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use aiter_core::lines::{FileSource, Follow, LineReader, Lines, Source};
-use aiter_core::rt::{Blocking, Timer};
+use aiter_core::rt::{Blocking, StdFs, Timer};
 use aiter_core::time::{Interval, Timeout};
 use aiter_core::Stream;
 
@@ -38,12 +38,24 @@ pub use aiter_core::time::Elapsed;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tokio;
 
-/// A `tokio::time::Sleep`, boxed so that aiter's timed streams stay
-/// `Unpin` (usable with `next(&mut s)` without pinning); aiter resets it
-/// rather than making a new one, so that is one allocation per stream.
+/// A sleep on tokio's timer: resolves once its time has elapsed.
+///
+/// Made by [`sleep`] (or [`Timer::sleep`]); [`reset`](Sleep::reset)
+/// restarts it. It is `Unpin` (a boxed `tokio::time::Sleep`), so aiter's
+/// timed streams stay `Unpin`; aiter resets it rather than making a new
+/// one, so that is one allocation per stream. Needs a tokio runtime with
+/// the time driver when it is made.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct Sleep(Pin<Box<tokio::time::Sleep>>);
+
+impl Sleep {
+    /// Restarts the sleep to complete `duration` from now.
+    pub fn reset(&mut self, duration: Duration) {
+        let deadline = tokio::time::Instant::now() + duration;
+        self.0.as_mut().reset(deadline);
+    }
+}
 
 impl Future for Sleep {
     type Output = ();
@@ -60,9 +72,8 @@ impl Timer for Tokio {
         Sleep(Box::pin(tokio::time::sleep(duration)))
     }
 
-    fn reset(&self, mut sleep: Pin<&mut Sleep>, duration: Duration) {
-        let deadline = tokio::time::Instant::now() + duration;
-        sleep.0.as_mut().reset(deadline);
+    fn reset(&self, sleep: Pin<&mut Sleep>, duration: Duration) {
+        sleep.get_mut().reset(duration);
     }
 
     fn now(&self) -> Duration {
@@ -85,8 +96,16 @@ impl Blocking for Tokio {
     }
 }
 
-/// A closure running on tokio's blocking pool; resolves to its result and
-/// resumes its panic.
+/// Files are `std::fs::File`s read on tokio's blocking pool.
+impl StdFs for Tokio {}
+
+/// A closure running on tokio's blocking pool (`spawn_blocking`):
+/// resolves to its result, and resumes its panic.
+///
+/// # Cancel safety
+/// Dropping it detaches the closure: it still runs to completion (tokio
+/// cannot stop blocking work, started or queued), and its result is
+/// dropped.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct BlockingTask<T>(tokio::task::JoinHandle<T>);
@@ -232,6 +251,31 @@ mod tests {
         let task = Tokio.unblock(|| -> u8 { panic!("boom") });
         let caught = tokio::spawn(task).await.unwrap_err();
         assert!(caught.is_panic());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_blocking_task_still_runs() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(Tokio.unblock(move || tx.send(()).unwrap()));
+        let got = Tokio.unblock(move || rx.recv_timeout(Duration::from_secs(10)));
+        assert_eq!(got.await, Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reset_sleep_completes_the_new_duration_from_now() {
+        let start = tokio::time::Instant::now();
+        let mut nap = sleep(Duration::from_secs(5));
+        nap.reset(Duration::from_secs(1));
+        nap.await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn public_types_are_send_sync_unpin() {
+        fn check<T: Send + Sync + Unpin>() {}
+        check::<Tokio>();
+        check::<Sleep>();
+        check::<BlockingTask<u8>>();
     }
 
     #[test]

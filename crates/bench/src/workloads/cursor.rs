@@ -37,6 +37,7 @@ use crate::bench::{python, BenchError, Case, Config, Metric, Sample, Workload, S
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
 /// The cursor workload (`--only cursor`).
+#[derive(Debug)]
 pub struct CursorPrefetch;
 
 const NOT_OVERLAPPED: Metric = Metric {

@@ -56,6 +56,7 @@ use crate::bench::{BenchError, Case, Config, Metric, Sample, Workload, SECONDS};
 use crate::runtime::RuntimeKind;
 
 /// The PostgreSQL cursor workload (`--only cursor-postgres`).
+#[derive(Debug)]
 pub struct CursorPostgres;
 
 /// The mean wait for the next page: see the module docs.

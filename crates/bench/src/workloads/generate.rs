@@ -22,6 +22,7 @@ use crate::bench::{python, BenchError, Case, Config, Metric, Sample, Workload};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
 /// The generator workload (`--only generate`).
+#[derive(Debug)]
 pub struct Generators;
 
 const NS_PER_ITEM: Metric = Metric {

@@ -47,6 +47,7 @@ use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::size::Bytes;
 
 /// The line counting workload (`--only lines`).
+#[derive(Debug)]
 pub struct LineCount;
 
 /// The generated file and what it holds. The temp dir is removed when the
@@ -385,6 +386,7 @@ impl Counted {
 
 /// The runtime's own `BufReader::lines()` over its own async file, with a
 /// `capacity`-byte buffer.
+#[derive(Debug)]
 pub struct NativeLines {
     /// The file.
     pub path: PathBuf,
@@ -458,6 +460,7 @@ impl AiterApi {
 
 /// aiter's `LineReader` over the file, on the runtime it is given: the
 /// same code for every runtime.
+#[derive(Debug)]
 pub struct AiterLines {
     /// The file.
     pub path: PathBuf,
@@ -505,6 +508,7 @@ impl OnRuntime for AiterLines {
 /// aiter over each runtime's own file (`tokio::fs::File`,
 /// `async_std::fs::File`, `smol::fs::File`) as an `AsyncRead`: the lending
 /// reader (`next_line`) or the `Lines` stream, with the default chunk size.
+#[derive(Debug)]
 pub struct AiterFromAsyncRead {
     /// The file.
     pub path: PathBuf,

@@ -31,6 +31,7 @@ use crate::bench::{BenchError, Case, Config, Metric, Sample, Workload};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
 /// The merge workload (`--only merge`).
+#[derive(Debug)]
 pub struct MergeStreams;
 
 const NS_PER_ITEM: Metric = Metric {

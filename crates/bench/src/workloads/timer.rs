@@ -20,6 +20,7 @@ use crate::bench::{BenchError, Case, Config, Metric, Sample, Workload};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
 /// The timer precision workload (`--only timer`).
+#[derive(Debug)]
 pub struct TimerPrecision;
 
 const P50: Metric = Metric {

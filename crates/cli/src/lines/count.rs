@@ -37,11 +37,11 @@ use crate::runtime::{CliRuntime, OnRuntime};
 
 /// Bytes per read when counting (1 MiB measured best of 64 KiB – 16 MiB,
 /// by a small margin).
-pub const COUNT_CHUNK: usize = 1 << 20;
+pub(super) const COUNT_CHUNK: usize = 1 << 20;
 
 /// `--count`: the exit code.
 #[derive(Debug)]
-pub struct CountWork(pub Settings);
+pub(super) struct CountWork(pub Settings);
 
 impl OnRuntime for CountWork {
     type Output = ExitCode;
@@ -73,7 +73,7 @@ impl OnRuntime for CountWork {
 
 /// What counting one input found.
 #[derive(Debug, Default)]
-pub struct Counted {
+pub(super) struct Counted {
     /// Lines, as aiter splits them (a last line without `\n` counts, unlike
     /// `wc -l`; lines reported as too long count too).
     pub lines: u64,
@@ -86,7 +86,7 @@ pub struct Counted {
 
 /// Counts the lines of every input, [`MAX_OPEN`] at a time; results in
 /// input order.
-pub async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted> {
+pub(super) async fn count_all<R: CliRuntime>(rt: R, settings: &Settings) -> Vec<Counted> {
     let counts = settings
         .paths
         .iter()
@@ -332,7 +332,11 @@ impl Tally {
 ///
 /// # Errors
 /// If writing fails.
-pub fn write_counts(out: &mut impl Write, names: &[String], counted: &[Counted]) -> io::Result<()> {
+pub(super) fn write_counts(
+    out: &mut impl Write,
+    names: &[String],
+    counted: &[Counted],
+) -> io::Result<()> {
     let total: u64 = counted.iter().map(|c| c.lines).sum();
     let several = names.len() > 1;
     let width = if several { total.to_string().len() } else { 1 };

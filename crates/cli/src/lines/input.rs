@@ -8,7 +8,7 @@ use super::Settings;
 use crate::runtime::CliRuntime;
 
 /// Whether `path` names standard input (`-`).
-pub fn is_stdin(path: &Path) -> bool {
+pub(super) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
@@ -16,7 +16,7 @@ pub fn is_stdin(path: &Path) -> bool {
 /// under `--follow`: standard input, or something that exists and is
 /// neither a regular file nor a directory (a FIFO, `<(cmd)`, a terminal).
 /// Blocks (a `stat`).
-pub fn is_stream(path: &Path) -> bool {
+pub(super) fn is_stream(path: &Path) -> bool {
     is_stdin(path) || std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
 }
 
@@ -24,7 +24,7 @@ pub fn is_stream(path: &Path) -> bool {
 ///
 /// Lines are read as bytes (`\n` and `\r\n` stripped); the command checks
 /// or repairs UTF-8 itself, the same way for every kind of input.
-pub fn follow<R: CliRuntime>(rt: R, path: &Path, settings: &Settings) -> Follow<R> {
+pub(super) fn follow<R: CliRuntime>(rt: R, path: &Path, settings: &Settings) -> Follow<R> {
     let follow = aiter::lines::follow(rt, path)
         .interval(settings.interval)
         .max_line_length(Some(settings.max_line_length));

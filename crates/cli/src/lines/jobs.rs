@@ -16,11 +16,11 @@ use super::{io_what, report, report_hidden, report_io, report_problems, Settings
 use crate::runtime::CliRuntime;
 
 /// Work finished on the blocking pool for input `.0`.
-pub type Done = (usize, Job);
+pub(super) type Done = (usize, Job);
 
 /// The blocking work of one input.
 #[derive(Debug)]
-pub enum Job {
+pub(super) enum Job {
     /// Opening failed, or opened a stream (read one `read` at a time, its
     /// printer on the async side).
     Open(io::Result<(read::Reader, Printer)>),
@@ -57,7 +57,7 @@ impl Reading {
 }
 
 /// The inputs being read through blocking work.
-pub struct Jobs<'a, R: CliRuntime> {
+pub(super) struct Jobs<'a, R: CliRuntime> {
     rt: R,
     settings: &'a Settings,
     in_flight: FuturesUnordered<R::Task<Done>>,
@@ -68,7 +68,7 @@ pub struct Jobs<'a, R: CliRuntime> {
 
 impl<'a, R: CliRuntime> Jobs<'a, R> {
     /// Nothing read yet.
-    pub fn new(rt: R, settings: &'a Settings) -> Self {
+    pub(super) fn new(rt: R, settings: &'a Settings) -> Self {
         Jobs {
             rt,
             settings,
@@ -79,14 +79,14 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
     }
 
     /// Inputs open or being opened.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.in_flight.len()
     }
 
     /// Starts reading input `i`: opens it on the blocking pool (a regular
     /// file's first bulk read runs in the same job: one pool hop for a
     /// small file).
-    pub fn open(&mut self, i: usize, writer: &Writer) {
+    pub(super) fn open(&mut self, i: usize, writer: &Writer) {
         let path = self.settings.paths[i].clone();
         let last = self.settings.last;
         let mut printer = self.settings.printer(i);
@@ -133,7 +133,7 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
     }
 
     /// The next finished job; `Ready(None)` when none is in flight.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Done>> {
+    pub(super) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Done>> {
         self.in_flight.poll_next_unpin(cx)
     }
 
@@ -153,7 +153,7 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
 
     /// Takes in a finished job and starts the next one of its input:
     /// returns the output it made (if any) and whether the input ended.
-    pub fn handle(&mut self, (i, job): Done, writer: &Writer) -> (Option<Vec<u8>>, bool) {
+    pub(super) fn handle(&mut self, (i, job): Done, writer: &Writer) -> (Option<Vec<u8>>, bool) {
         let settings = self.settings;
         let name = &settings.names[i];
         let mut output = None;
@@ -241,7 +241,7 @@ impl<'a, R: CliRuntime> Jobs<'a, R> {
     /// Stopping (Ctrl-C): the unfinished lines of the streams being read
     /// (completed with a newline) go to `out`, and their problems are
     /// summed up.
-    pub fn finish_held(&mut self, out: &mut Vec<u8>) {
+    pub(super) fn finish_held(&mut self, out: &mut Vec<u8>) {
         for (i, state) in self.reading.iter_mut().enumerate() {
             let Some(state) = state else { continue };
             state.finish(out);

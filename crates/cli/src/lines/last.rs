@@ -18,7 +18,7 @@ const BLOCK: u64 = 64 << 10;
 ///
 /// # Errors
 /// If reading or seeking fails.
-pub fn seek_to_last_lines(file: &mut File, len: u64, n: u64) -> io::Result<u64> {
+pub(super) fn seek_to_last_lines(file: &mut File, len: u64, n: u64) -> io::Result<u64> {
     let start = start_of_last_lines(file, len, n)?;
     file.seek(SeekFrom::Start(start))?;
     Ok(start)
@@ -82,7 +82,7 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
 /// Where the last `n` lines of the file at `path` start (0 if it cannot be
 /// read now: following reports that itself).
 #[cfg(test)]
-pub fn start_of_last_lines_at(path: &Path, n: u64) -> u64 {
+pub(super) fn start_of_last_lines_at(path: &Path, n: u64) -> u64 {
     File::open(path)
         .and_then(|file| {
             let len = file.metadata()?.len();
@@ -93,14 +93,14 @@ pub fn start_of_last_lines_at(path: &Path, n: u64) -> u64 {
 
 /// The last `n` output records (each ending in `\n`) of a stream.
 #[derive(Debug)]
-pub struct LastLines {
+pub(super) struct LastLines {
     n: usize,
     records: VecDeque<Vec<u8>>,
 }
 
 impl LastLines {
     /// Keeps the last `n` records.
-    pub fn new(n: u64) -> Self {
+    pub(super) fn new(n: u64) -> Self {
         LastLines {
             n: usize::try_from(n).unwrap_or(usize::MAX),
             records: VecDeque::new(),
@@ -108,7 +108,7 @@ impl LastLines {
     }
 
     /// Takes the records in `out` (leaving it empty), keeping the last `n`.
-    pub fn keep(&mut self, out: &mut Vec<u8>) {
+    pub(super) fn keep(&mut self, out: &mut Vec<u8>) {
         if self.n == 0 {
             out.clear();
             return;
@@ -130,7 +130,7 @@ impl LastLines {
     }
 
     /// Appends the kept records to `out` (the stream ended).
-    pub fn take_into(&mut self, out: &mut Vec<u8>) {
+    pub(super) fn take_into(&mut self, out: &mut Vec<u8>) {
         for record in self.records.drain(..) {
             out.extend_from_slice(&record);
         }

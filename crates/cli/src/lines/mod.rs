@@ -41,7 +41,7 @@ mod writer;
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -56,22 +56,23 @@ use aiter::lines::Follow;
 use self::jobs::{Done, Jobs};
 use self::printer::{Printer, Problem, Problems, Text, What};
 use self::writer::{Writer, Written};
+use crate::report::{io_what, report, report_error};
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 use crate::signals::{self, Interrupted};
 
 /// Inputs open at once in a plain read (and counted at once with `--count`).
-pub const MAX_OPEN: usize = 16;
+pub(crate) const MAX_OPEN: usize = 16;
 
 /// Threads of the runtime's blocking pool: enough for [`MAX_OPEN`] reads
 /// in flight; `--follow` of any number of files shares them for its polls,
 /// so its thread count does not grow with the number of files.
-pub const BLOCKING_THREADS: usize = MAX_OPEN;
+pub(crate) const BLOCKING_THREADS: usize = MAX_OPEN;
 
 /// Caps the blocking pool of every runtime at [`BLOCKING_THREADS`] (unless
 /// `BLOCKING_MAX_THREADS` is set already): async-std's and smol's pool
 /// reads that variable, and [`runtime::block_on`] applies it to tokio's.
 /// Call before any other thread starts.
-pub fn limit_blocking_pool() {
+pub(crate) fn limit_blocking_pool() {
     if std::env::var_os("BLOCKING_MAX_THREADS").is_none() {
         std::env::set_var("BLOCKING_MAX_THREADS", BLOCKING_THREADS.to_string());
     }
@@ -90,7 +91,7 @@ const CLOSED_PIPE: u8 = 141;
 
 /// What `aiter lines` was asked to do.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The inputs as given (`-`: standard input).
     pub paths: Vec<PathBuf>,
     /// How they are named in prefixes, counts and messages.
@@ -116,7 +117,7 @@ pub struct Settings {
 /// The command-line flags [`Settings`] are made from.
 #[derive(Debug, Clone, Default)]
 #[allow(clippy::struct_excessive_bools, reason = "one per flag")]
-pub struct Flags {
+pub(crate) struct Flags {
     /// `--count`.
     pub count: bool,
     /// `--prefix`.
@@ -140,7 +141,7 @@ pub struct Flags {
 impl Settings {
     /// From the command line: the prefix is on with several inputs unless
     /// `--no-prefix`, and on with one if `--prefix`.
-    pub fn new(paths: Vec<PathBuf>, flags: Flags, runtime: RuntimeKind) -> Self {
+    pub(crate) fn new(paths: Vec<PathBuf>, flags: Flags, runtime: RuntimeKind) -> Self {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let prefix = if flags.prefix {
             true
@@ -191,7 +192,7 @@ enum End {
 }
 
 /// Runs `aiter lines`; see the module docs for the exit codes.
-pub fn main(settings: Settings) -> ExitCode {
+pub(crate) fn main(settings: Settings) -> ExitCode {
     let kind = settings.runtime;
     if settings.count {
         return match runtime::block_on(kind, count::CountWork(settings)) {
@@ -230,21 +231,6 @@ pub fn main(settings: Settings) -> ExitCode {
             report(format_args!("cannot start the runtime: {e}"));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Writes `aiter: MESSAGE` to stderr (ignoring a closed stderr).
-fn report(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "aiter: {message}");
-}
-
-/// What an I/O error says.
-pub fn io_what(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => e.to_string(),
     }
 }
 
@@ -521,7 +507,7 @@ async fn follow_all<R: CliRuntime>(
                     (None, LineErrorKind::Io(io)) => {
                         report_io(&names[i], io, e.line(), e.offset());
                     }
-                    (None, _) => report(format_args!("{e}")),
+                    (None, _) => report_error(&e),
                 }
             }
         }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 /// How each line is written: the UTF-8 policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Text {
+pub(crate) enum Text {
     /// Lines must be UTF-8; an invalid line is reported and skipped.
     Checked,
     /// Invalid UTF-8 is replaced with U+FFFD.
@@ -27,7 +27,7 @@ pub enum Text {
 
 /// What was wrong with a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum What {
+pub(super) enum What {
     /// Its content is longer than the limit (bytes).
     TooLong(usize),
     /// It is not UTF-8 (checked mode).
@@ -37,7 +37,7 @@ pub enum What {
 /// A line rejected: what, its number (from 1) and the byte offset (where
 /// the line starts, or where the invalid byte is).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(super) struct Problem {
     /// What was wrong.
     pub what: What,
     /// The line's number, counting from 1.
@@ -60,7 +60,7 @@ impl std::fmt::Display for Problem {
 /// for printing, the rest only counted, so memory stays flat however many
 /// lines are bad.
 #[derive(Debug, Default)]
-pub struct Problems {
+pub(super) struct Problems {
     /// Kept problems not yet printed.
     pub kept: Vec<Problem>,
     /// Every problem so far.
@@ -69,10 +69,10 @@ pub struct Problems {
 
 impl Problems {
     /// Problems printed per input; the rest are counted in one line.
-    pub const SHOWN: u64 = 10;
+    pub(super) const SHOWN: u64 = 10;
 
     /// Counts `problem`, keeping it if it is among the first shown.
-    pub fn push(&mut self, problem: Problem) {
+    pub(super) fn push(&mut self, problem: Problem) {
         if self.total < Self::SHOWN {
             self.kept.push(problem);
         }
@@ -80,14 +80,14 @@ impl Problems {
     }
 
     /// Problems neither kept nor printed.
-    pub fn hidden(&self) -> u64 {
+    pub(super) fn hidden(&self) -> u64 {
         self.total.saturating_sub(Self::SHOWN)
     }
 }
 
 /// Turns one input's bytes into output records.
 #[derive(Debug)]
-pub struct Printer {
+pub(super) struct Printer {
     prefix: Vec<u8>,
     limit: usize,
     text: Text,
@@ -108,7 +108,7 @@ pub struct Printer {
 impl Printer {
     /// A printer writing `prefix` before each line (empty: none), rejecting
     /// lines longer than `limit` bytes, with UTF-8 policy `text`.
-    pub fn new(prefix: Vec<u8>, limit: usize, text: Text) -> Self {
+    pub(super) fn new(prefix: Vec<u8>, limit: usize, text: Text) -> Self {
         Printer {
             prefix,
             limit,
@@ -124,29 +124,29 @@ impl Printer {
 
     /// Starts reading at byte `offset` of the input (`--last`): offsets in
     /// messages stay the input's; line numbers count from there.
-    pub fn start_at(&mut self, offset: u64) {
+    pub(super) fn start_at(&mut self, offset: u64) {
         self.offset = offset;
         self.line_start = offset;
     }
 
     /// The number of the line being read (for I/O error messages).
-    pub fn line(&self) -> u64 {
+    pub(super) fn line(&self) -> u64 {
         self.line
     }
 
     /// Bytes fed so far.
-    pub fn offset(&self) -> u64 {
+    pub(super) fn offset(&self) -> u64 {
         self.offset
     }
 
     /// Whether part of an unfinished line is held.
-    pub fn is_holding(&self) -> bool {
+    pub(super) fn is_holding(&self) -> bool {
         !self.held.is_empty() || self.discarding
     }
 
     /// Feeds the next bytes of the input; appends the records of the lines
     /// they complete to `out`.
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+    pub(super) fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         let base = self.offset;
         let mut rest = bytes;
         if self.is_holding() {
@@ -173,7 +173,7 @@ impl Printer {
     }
 
     /// The input ended: a held last line without `\n` is a line.
-    pub fn finish(&mut self, out: &mut Vec<u8>) {
+    pub(super) fn finish(&mut self, out: &mut Vec<u8>) {
         if self.is_holding() {
             self.end_held_line(false, out);
         }
@@ -181,7 +181,7 @@ impl Printer {
 
     /// Writes one already split line (content without ending) of number
     /// `line` at `offset`.
-    pub fn record(&mut self, content: &[u8], line: u64, offset: u64, out: &mut Vec<u8>) {
+    pub(super) fn record(&mut self, content: &[u8], line: u64, offset: u64, out: &mut Vec<u8>) {
         self.emit(content, line, offset, None, out);
     }
 

@@ -15,21 +15,21 @@ use std::path::Path;
 use super::printer::Printer;
 
 /// Bytes a [`Bulk`] job reads at most (the work a cancelled job may still do).
-pub const JOB_READ: usize = 2 << 20;
+pub(super) const JOB_READ: usize = 2 << 20;
 
 /// Output a [`Bulk`] job produces before it hands it over.
-pub const JOB_OUT: usize = 256 << 10;
+pub(super) const JOB_OUT: usize = 256 << 10;
 
 /// The largest read buffer: small enough to stay in a core's cache between
 /// the kernel's copy and the scan.
-pub const MAX_BUFFER: usize = 128 << 10;
+pub(super) const MAX_BUFFER: usize = 128 << 10;
 
 /// The first buffer of an input of unknown size; it doubles while reads fill it.
-pub const FIRST_BUFFER: usize = 4 << 10;
+pub(super) const FIRST_BUFFER: usize = 4 << 10;
 
 /// An input's bytes.
 #[derive(Debug)]
-pub enum Reader {
+pub(super) enum Reader {
     /// A file (of any kind) opened by path.
     File(File),
     /// The process's standard input.
@@ -53,7 +53,7 @@ impl Read for Reader {
 
 /// An opened input.
 #[derive(Debug)]
-pub struct Opened {
+pub(super) struct Opened {
     /// Its bytes.
     pub reader: Reader,
     /// Its length, if it is a regular file (read in [`Bulk`] jobs).
@@ -65,7 +65,7 @@ pub struct Opened {
 ///
 /// # Errors
 /// If it cannot be opened, or is a directory.
-pub fn open(path: Option<&Path>) -> io::Result<Opened> {
+pub(super) fn open(path: Option<&Path>) -> io::Result<Opened> {
     let Some(path) = path else {
         return Ok(Opened {
             reader: Reader::Stdin(io::stdin()),
@@ -89,7 +89,7 @@ pub fn open(path: Option<&Path>) -> io::Result<Opened> {
 /// A read buffer for an input of `len` bytes (`None`: unknown): a small
 /// file gets a small buffer (room for all of it and the read that sees its
 /// end), a large one [`MAX_BUFFER`].
-pub fn buffer_for(len: Option<u64>) -> Vec<u8> {
+pub(super) fn buffer_for(len: Option<u64>) -> Vec<u8> {
     let size = match len {
         Some(len) => usize::try_from(len.saturating_add(1))
             .unwrap_or(usize::MAX)
@@ -122,7 +122,7 @@ fn aligned(buf: &mut [u8]) -> &mut [u8] {
 
 /// How a [`Bulk`] job ended.
 #[derive(Debug)]
-pub enum Step {
+pub(super) enum Step {
     /// It read its share; more to come.
     More,
     /// The file ended (the last line is in the output).
@@ -133,7 +133,7 @@ pub enum Step {
 
 /// A regular file being read and printed on the blocking pool.
 #[derive(Debug)]
-pub struct Bulk {
+pub(super) struct Bulk {
     /// The file.
     pub reader: Reader,
     /// The read buffer.
@@ -147,7 +147,7 @@ pub struct Bulk {
 impl Bulk {
     /// Reads until [`JOB_OUT`] bytes of output, [`JOB_READ`] bytes of
     /// input, the end of the file or an error.
-    pub fn run(mut self: Box<Self>) -> (Box<Self>, Step) {
+    pub(super) fn run(mut self: Box<Self>) -> (Box<Self>, Step) {
         let mut read = 0;
         while read < JOB_READ && self.out.len() < JOB_OUT {
             let dst = aligned(&mut self.buf);
@@ -171,7 +171,7 @@ impl Bulk {
 
 /// One read of a sequential input: its bytes are `buf[..n]`.
 #[derive(Debug)]
-pub struct Piece {
+pub(super) struct Piece {
     /// The input.
     pub reader: Reader,
     /// The buffer, holding the bytes read.
@@ -183,7 +183,7 @@ pub struct Piece {
 impl Piece {
     /// Reads once from `reader` into `buf` (grown first if the previous
     /// read, of `last` bytes, filled it).
-    pub fn read(mut reader: Reader, mut buf: Vec<u8>, last: usize) -> Self {
+    pub(super) fn read(mut reader: Reader, mut buf: Vec<u8>, last: usize) -> Self {
         grow(&mut buf, last);
         let read = reader.read(&mut buf);
         Piece { reader, buf, read }

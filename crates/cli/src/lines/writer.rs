@@ -19,7 +19,7 @@ const QUEUED: usize = 2;
 
 /// How the output ended.
 #[derive(Debug)]
-pub enum Written {
+pub(super) enum Written {
     /// Everything handed over was written.
     All,
     /// The reader of the pipe went away (`aiter lines big.log | head`).
@@ -32,7 +32,7 @@ pub enum Written {
 
 /// The handle the async side writes through.
 #[derive(Debug)]
-pub struct Writer {
+pub(super) struct Writer {
     send: mpsc::Sender<Vec<u8>>,
     last: std_mpsc::Sender<Vec<u8>>,
     spare: std_mpsc::Receiver<Vec<u8>>,
@@ -45,7 +45,7 @@ pub struct Writer {
 /// If standard output is closed (including when the process started with
 /// it closed and the Rust runtime put `/dev/null` in its place), or the
 /// thread cannot be started.
-pub fn start() -> io::Result<Writer> {
+pub(super) fn start() -> io::Result<Writer> {
     let file = stdout_file()?;
     let (send, queue) = mpsc::channel::<Vec<u8>>(QUEUED);
     let (give_back, spare) = std_mpsc::channel();
@@ -84,7 +84,7 @@ pub fn start() -> io::Result<Writer> {
 /// Standard output as a file of its own (writes bypass `std`'s line
 /// buffer and its lock).
 #[cfg(unix)]
-pub fn stdout_file() -> io::Result<std::fs::File> {
+pub(super) fn stdout_file() -> io::Result<std::fs::File> {
     use std::os::fd::AsFd;
     let closed = || io::Error::new(io::ErrorKind::BrokenPipe, "standard output is closed");
     let fd = io::stdout()
@@ -108,27 +108,27 @@ pub fn stdout_file() -> io::Result<std::fs::File> {
 
 impl Writer {
     /// An empty buffer for records (a written one when there is one).
-    pub fn buffer(&self) -> Vec<u8> {
+    pub(super) fn buffer(&self) -> Vec<u8> {
         self.spare.try_recv().unwrap_or_default()
     }
 
     /// `Ready(true)` when a buffer can be handed over now, `Ready(false)`
     /// when the writer stopped (see [`finish`](Self::finish) for why);
     /// `Pending` (waker registered) while the queue is full.
-    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+    pub(super) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         Pin::new(&mut self.send).poll_ready(cx).map(|r| r.is_ok())
     }
 
     /// Hands `buf` over; call only after [`poll_ready`](Self::poll_ready)
     /// said `Ready(true)`. Returns `false` if the writer stopped.
-    pub fn start_send(&mut self, buf: Vec<u8>) -> bool {
+    pub(super) fn start_send(&mut self, buf: Vec<u8>) -> bool {
         Pin::new(&mut self.send).start_send(buf).is_ok()
     }
 
     /// Ends the output with `last` (which needs no room in the queue):
     /// waits (at most `limit`, if given) until everything handed over is
     /// written.
-    pub fn finish(self, last: Vec<u8>, limit: Option<Duration>) -> Written {
+    pub(super) fn finish(self, last: Vec<u8>, limit: Option<Duration>) -> Written {
         if !last.is_empty() {
             let _ = self.last.send(last);
         }

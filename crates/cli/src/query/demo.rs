@@ -17,13 +17,13 @@ use tempfile::TempDir;
 use super::{report, sqlite, Settings};
 
 /// The default SQL of `aiter query --demo`.
-pub const DEMO_SQL: &str = "SELECT * FROM users";
+pub(crate) const DEMO_SQL: &str = "SELECT * FROM users";
 
 /// Rows in the demo database.
 const DEMO_ROWS: u64 = 100_000;
 
 /// Makes the demo database, runs the query on it, removes it.
-pub fn main(mut settings: Settings) -> ExitCode {
+pub(super) fn main(mut settings: Settings) -> ExitCode {
     let dir = match DemoDir::watched() {
         Ok(dir) => dir,
         Err(e) => {

@@ -13,17 +13,17 @@ mod output;
 mod postgres;
 mod sqlite;
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::report::{report, report_error};
 use crate::runtime::RuntimeKind;
 
-pub use self::demo::DEMO_SQL;
+pub(crate) use self::demo::DEMO_SQL;
 
 /// The part of `aiter query --help` after the options: formats, errors,
 /// exit codes.
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 Output (one line per row):
   TSV (default): fields separated by a tab, as PostgreSQL's COPY text format
     writes them: NULL is \\N; in text, backslash, tab, newline, carriage return,
@@ -53,7 +53,7 @@ Exit codes:
 
 /// What `aiter query` was asked to do.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The database: an SQLite file or `:memory:`.
     pub db: PathBuf,
     /// The query.
@@ -74,7 +74,7 @@ pub struct Settings {
 
 /// Runs `aiter query`; with `demo`, on a fresh demo database in a temp dir
 /// (removed at the end, or on SIGINT/SIGTERM) instead of `settings.db`.
-pub fn main(settings: Settings, demo: bool) -> ExitCode {
+pub(crate) fn main(settings: Settings, demo: bool) -> ExitCode {
     if demo {
         return demo::main(settings);
     }
@@ -82,21 +82,4 @@ pub fn main(settings: Settings, demo: bool) -> ExitCode {
         return postgres::main(&settings, db);
     }
     sqlite::main(settings)
-}
-
-/// Writes `aiter: MESSAGE` on stderr.
-fn report(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "aiter: {message}");
-}
-
-/// Writes `aiter: ERROR: SOURCE: …` (the whole `source()` chain) on stderr.
-fn report_error(error: &dyn std::error::Error) {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    report(format_args!("{message}"));
 }

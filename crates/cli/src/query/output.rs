@@ -8,7 +8,7 @@ use std::io::Write;
 
 /// One value of a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell<'a> {
+pub(super) enum Cell<'a> {
     /// SQL NULL.
     Null,
     /// An integer.
@@ -23,7 +23,7 @@ pub enum Cell<'a> {
 
 /// How rows are written.
 #[derive(Debug, Clone)]
-pub enum Format {
+pub(super) enum Format {
     /// Tab-separated values, PostgreSQL COPY text style.
     Tsv,
     /// One JSON object per row; the keys, unique and already encoded with
@@ -34,7 +34,7 @@ pub enum Format {
 impl Format {
     /// JSON lines keyed by `columns`, repeated names made unique (see
     /// [`unique_names`]).
-    pub fn json(columns: &[String]) -> Self {
+    pub(super) fn json(columns: &[String]) -> Self {
         Format::Json(
             unique_names(columns)
                 .iter()
@@ -49,7 +49,7 @@ impl Format {
 }
 
 /// The column names as a TSV line (escaped like text values).
-pub fn tsv_header(columns: &[String]) -> Vec<u8> {
+pub(super) fn tsv_header(columns: &[String]) -> Vec<u8> {
     let mut line = Line::new(&Format::Tsv, 64);
     for name in columns {
         line.push(Cell::Text(name));
@@ -60,7 +60,7 @@ pub fn tsv_header(columns: &[String]) -> Vec<u8> {
 /// `names` with repeats renamed: the first `a` stays `a`, the next ones
 /// become `a_2`, `a_3`, … skipping any name already taken (by another
 /// column or an earlier rename).
-pub fn unique_names(names: &[String]) -> Vec<String> {
+pub(super) fn unique_names(names: &[String]) -> Vec<String> {
     let taken: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut seen = std::collections::HashSet::new();
     let mut renamed: Vec<String> = Vec::with_capacity(names.len());
@@ -83,7 +83,7 @@ pub fn unique_names(names: &[String]) -> Vec<String> {
 /// One row being written: push its cells in column order, then
 /// [`finish`](Line::finish) it.
 #[derive(Debug)]
-pub struct Line<'f> {
+pub(super) struct Line<'f> {
     format: &'f Format,
     out: Vec<u8>,
     cells: usize,
@@ -91,7 +91,7 @@ pub struct Line<'f> {
 
 impl<'f> Line<'f> {
     /// An empty row with room for `capacity` bytes.
-    pub fn new(format: &'f Format, capacity: usize) -> Self {
+    pub(super) fn new(format: &'f Format, capacity: usize) -> Self {
         Line {
             format,
             out: Vec::with_capacity(capacity),
@@ -100,7 +100,7 @@ impl<'f> Line<'f> {
     }
 
     /// Appends the next column's value.
-    pub fn push(&mut self, cell: Cell<'_>) {
+    pub(super) fn push(&mut self, cell: Cell<'_>) {
         let out = &mut self.out;
         match self.format {
             Format::Tsv => {
@@ -122,7 +122,7 @@ impl<'f> Line<'f> {
     }
 
     /// The row's bytes, newline included.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub(super) fn finish(mut self) -> Vec<u8> {
         if let Format::Json(_) = self.format {
             if self.cells == 0 {
                 self.out.push(b'{');
@@ -154,7 +154,7 @@ fn escaped(b: u8) -> bool {
 
 /// `s` with backslash, backspace, tab, newline, vertical tab, form feed and
 /// carriage return escaped as PostgreSQL's COPY text format does.
-pub fn tsv_text(out: &mut Vec<u8>, s: &str) {
+pub(super) fn tsv_text(out: &mut Vec<u8>, s: &str) {
     let mut rest = s.as_bytes();
     // Most text needs no escape: one branch-free pass to find out.
     if !rest.iter().fold(false, |any, &b| any | escaped(b)) {

@@ -25,7 +25,6 @@
 //! SQL, or the connection drops mid-stream (the rows printed before are a
 //! prefix of the answer).
 
-use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 use std::pin::pin;
 use std::process::ExitCode;
@@ -34,11 +33,12 @@ use aiter::cursor::Cursor;
 use aiter_postgres::{Config, Net, Query, SimpleQueryRow};
 
 use super::Settings;
+use crate::report::{chain, report};
 use crate::runtime::RuntimeKind;
 
 /// Whether `db` names a PostgreSQL server rather than an SQLite file: a
 /// `postgres://` or `postgresql://` URL, or a libpq `key=value` string.
-pub fn is_postgres(db: &str) -> bool {
+pub(super) fn is_postgres(db: &str) -> bool {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         return true;
     }
@@ -50,7 +50,7 @@ pub fn is_postgres(db: &str) -> bool {
 }
 
 /// Runs `aiter query` against the server `settings.db` names.
-pub fn main(settings: &Settings, db: &str) -> ExitCode {
+pub(super) fn main(settings: &Settings, db: &str) -> ExitCode {
     let config = match config(db, |name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(e) => {
@@ -73,7 +73,7 @@ pub fn main(settings: &Settings, db: &str) -> ExitCode {
                     ok
                 }
                 Err(e) => {
-                    report(&format_args!("cannot start the runtime: {e}"));
+                    report(format_args!("cannot start the runtime: {e}"));
                     false
                 }
             }
@@ -131,27 +131,6 @@ fn config(db: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config, Stri
     Ok(config)
 }
 
-/// An error and its sources, `: `-separated (the server's message is a
-/// source of tokio-postgres's error, which is a source of ours).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        // tokio-postgres says just "db error" and leaves the server's
-        // message to its source.
-        let link = e.to_string();
-        if link != "db error" {
-            let _ = write!(text, ": {link}");
-        }
-        source = e.source();
-    }
-    text
-}
-
-fn report(message: &dyn std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "aiter: {message}");
-}
-
 /// The query on runtime `net`; `true` if every row was written.
 async fn run<N: Net>(net: N, settings: &Settings, config: Config) -> bool {
     let mut query = Query::new(settings.sql.clone())
@@ -164,7 +143,7 @@ async fn run<N: Net>(net: N, settings: &Settings, config: Config) -> bool {
         match aiter_postgres::columns(&net, &config, &query).await {
             Ok(columns) => Some(columns),
             Err(e) => {
-                report(&chain(&e));
+                report(chain(&e));
                 return false;
             }
         }
@@ -187,7 +166,7 @@ async fn run<N: Net>(net: N, settings: &Settings, config: Config) -> bool {
                 },
                 Err(e) => {
                     out.flush()?;
-                    report(&chain(e.error()));
+                    report(chain(e.error()));
                     return Ok(false);
                 }
             }
@@ -201,7 +180,7 @@ async fn run<N: Net>(net: N, settings: &Settings, config: Config) -> bool {
         // `aiter query … | head`: the reader has what it wanted.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => true,
         Err(e) => {
-            report(&format_args!("write error: {e}"));
+            report(format_args!("write error: {e}"));
             false
         }
     }

@@ -21,7 +21,7 @@ use super::{report, report_error, Settings};
 use crate::runtime::{self, CliRuntime, OnRuntime};
 
 /// Runs the query in `settings` on its runtime.
-pub fn main(settings: Settings) -> ExitCode {
+pub(super) fn main(settings: Settings) -> ExitCode {
     match runtime::block_on(settings.runtime, Run(settings)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -4,19 +4,18 @@
 extern crate std;
 
 use alloc::collections::BTreeSet;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::future::Future;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::Waker;
 
 use futures::executor::block_on;
-use futures::task::{noop_waker_ref, waker, ArcWake};
+use futures::task::noop_waker_ref;
 use proptest::prelude::*;
 
 use super::*;
 use crate::next;
+use crate::test_support::{counting, proptest_config};
 
 /// What the fetch function was asked and what is alive: fetches in flight,
 /// pages held.
@@ -165,14 +164,6 @@ fn collect<S: Stream + Unpin>(s: &mut S) -> Vec<S::Item> {
     })
 }
 
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-impl ArcWake for CountingWaker {
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn building_and_dropping_fetches_nothing() {
     let log = Log::releasing_all();
@@ -232,8 +223,7 @@ fn a_long_run_of_ready_empty_pages_yields_to_the_executor() {
     let log = Log::releasing_all();
     let script = |n: u32| Ok((if n == 100 { alloc::vec![7] } else { Vec::new() }, n < 100));
     let mut cursor = Cursor::new(fetcher(&log, &script));
-    let counter = Arc::new(CountingWaker::default());
-    let w = waker(counter.clone());
+    let (counter, w) = counting();
     let mut cx = Context::from_waker(&w);
     let mut pendings = 0;
     let item = loop {
@@ -244,11 +234,7 @@ fn a_long_run_of_ready_empty_pages_yields_to_the_executor() {
     };
     assert_eq!(item, Some(Ok(7)));
     assert_eq!(pendings, 100 / PAGES_PER_POLL);
-    assert_eq!(
-        counter.0.load(Ordering::SeqCst),
-        pendings,
-        "woken at once each time"
-    );
+    assert_eq!(counter.count(), pendings, "woken at once each time");
 }
 
 #[test]
@@ -407,13 +393,12 @@ fn a_pending_fetch_wakes_the_consumer() {
     let log = Log::default();
     let script = pages_of(1, 1);
     let mut cursor = Cursor::new(fetcher(&log, &script));
-    let counter = Arc::new(CountingWaker::default());
-    let w = waker(counter.clone());
+    let (counter, w) = counting();
     let mut cx = Context::from_waker(&w);
     assert_eq!(Pin::new(&mut cursor).poll_next(&mut cx), Poll::Pending);
-    assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+    assert_eq!(counter.count(), 0);
     log.release(0);
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert_eq!(counter.count(), 1);
     assert_eq!(
         Pin::new(&mut cursor).poll_next(&mut cx),
         Poll::Ready(Some(Ok(0)))
@@ -633,11 +618,7 @@ fn model(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(proptest_config(256))]
 
     #[test]
     fn matches_the_model(

@@ -3,31 +3,20 @@
 use super::co::{CLOSED, NOT_TAKEN, OUTSIDE};
 use super::*;
 use crate::next;
+use crate::test_support::counting;
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
 use core::pin::pin;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use futures::executor::block_on;
-use futures::task::{noop_waker_ref, ArcWake};
+use futures::task::noop_waker_ref;
 
 fn noop_cx() -> Context<'static> {
     Context::from_waker(noop_waker_ref())
-}
-
-/// Counts the times it was woken.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl ArcWake for CountingWaker {
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 /// Returns `Pending` once (waking the task at once), then `Ready`.
@@ -191,8 +180,7 @@ fn fused_none_forever_with_an_honest_size_hint() {
 
 #[test]
 fn a_body_that_awaits_a_pending_future_between_yields() {
-    let waker = Arc::new(CountingWaker::default());
-    let waker_ref = futures::task::waker(Arc::clone(&waker));
+    let (waker, waker_ref) = counting();
     let mut cx = Context::from_waker(&waker_ref);
     let s = generate(|co| async move {
         co.yield_('a').await;
@@ -201,10 +189,10 @@ fn a_body_that_awaits_a_pending_future_between_yields() {
     });
     let mut s = pin!(s);
     assert_eq!(s.as_mut().poll_next(&mut cx), Poll::Ready(Some('a')));
-    assert_eq!(waker.0.load(Ordering::SeqCst), 0);
+    assert_eq!(waker.count(), 0);
     assert_eq!(s.as_mut().poll_next(&mut cx), Poll::Pending);
     assert_eq!(
-        waker.0.load(Ordering::SeqCst),
+        waker.count(),
         1,
         "the inner future's waker registration reaches the consumer"
     );

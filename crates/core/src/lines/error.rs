@@ -11,7 +11,10 @@ use super::splitter::LineTooLong;
 /// byte offset.
 ///
 /// Displays as `FILE: what went wrong (line N, byte offset M)` (without the
-/// `FILE: ` part when the source has no path).
+/// `FILE: ` part when the source has no path). For an I/O error what went
+/// wrong is `cannot read` and the [`io::Error`] is the
+/// [`source`](core::error::Error::source), left out of the message (a
+/// reporter printing the chain shows it once).
 #[derive(Debug)]
 pub struct LineError {
     kind: LineErrorKind,
@@ -93,7 +96,8 @@ impl LineError {
 
     /// Turns it into an [`io::Error`] of the matching kind
     /// ([`InvalidData`](io::ErrorKind::InvalidData) for content errors)
-    /// that still displays the same way.
+    /// that still displays the same way, with the same
+    /// [`source`](core::error::Error::source).
     pub fn into_io_error(self) -> io::Error {
         let kind = match &self.kind {
             LineErrorKind::Io(e) => e.kind(),
@@ -109,12 +113,7 @@ impl fmt::Display for LineError {
             write!(f, "{}: ", path.display())?;
         }
         match &self.kind {
-            LineErrorKind::Io(e) => match e.kind() {
-                io::ErrorKind::NotFound => f.write_str("no such file or directory")?,
-                io::ErrorKind::PermissionDenied => f.write_str("permission denied")?,
-                io::ErrorKind::IsADirectory => f.write_str("is a directory")?,
-                _ => write!(f, "{e}")?,
-            },
+            LineErrorKind::Io(_) => f.write_str("cannot read")?,
             LineErrorKind::TooLong { limit } => write!(f, "line longer than {limit} bytes")?,
             LineErrorKind::InvalidUtf8 { .. } => f.write_str("invalid UTF-8")?,
         }
@@ -165,11 +164,25 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "app.log: no such file or directory (line 1, byte offset 0)"
+            "app.log: cannot read (line 1, byte offset 0)",
+            "the cause is the source, not in the message"
         );
         assert!(e.is_io());
+        let source = core::error::Error::source(&e).unwrap();
+        assert_eq!(
+            source.downcast_ref::<io::Error>().unwrap().kind(),
+            io::ErrorKind::NotFound
+        );
         let io = e.into_io_error();
         assert_eq!(io.kind(), io::ErrorKind::NotFound);
-        assert!(io.to_string().starts_with("app.log: no such file"));
+        assert_eq!(
+            io.to_string(),
+            "app.log: cannot read (line 1, byte offset 0)"
+        );
+        let source = core::error::Error::source(&io).unwrap();
+        assert_eq!(
+            source.downcast_ref::<io::Error>().unwrap().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }

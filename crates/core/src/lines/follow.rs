@@ -252,6 +252,7 @@ fn first_tick(interval: Duration) -> Duration {
 /// #     type Task<T: Send + 'static> = Ready<T>;
 /// #     fn unblock<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(&self, f: F) -> Ready<T> { ready(f()) }
 /// # }
+/// # impl aiter_core::rt::StdFs for Rt {}
 /// # impl aiter_core::rt::Timer for Rt {
 /// #     type Sleep = Ready<()>;
 /// #     fn sleep(&self, _: Duration) -> Ready<()> { ready(()) }
@@ -374,7 +375,9 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
     /// as a line. Offsets stay the file's; line numbers count from the
     /// first line handed out. Applies to the file the path names at the
     /// first poll; a file that appears later, or replaces it, is read from
-    /// its start.
+    /// its start. Needs the [`StdFs`](crate::rt::StdFs) file access: with a
+    /// runtime's own [`Fs`], the first item is an
+    /// [`Unsupported`](io::ErrorKind::Unsupported) error.
     pub fn last_lines(mut self, n: u64) -> Self {
         *self.state.as_mut().project().last_lines = Some(n);
         self
@@ -508,7 +511,12 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                             Some(n) if file.is_regular() => {
                                 let f = file.clone();
                                 let task = this.rt.unblock(move || {
-                                    let std = f.std_file();
+                                    let std = f.std_file().ok_or_else(|| {
+                                        io::Error::new(
+                                            io::ErrorKind::Unsupported,
+                                            "last_lines reads back from the end of a std file only",
+                                        )
+                                    })?;
                                     let len = std.metadata()?.len();
                                     last_lines_start(len, n, 64 * 1024, |at, buf| {
                                         crate::rt::fs::read_at_blocking(std, at, buf)
@@ -590,12 +598,13 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
                 }
                 OpProj::Check => {
                     let file = this.file.as_ref().expect("open before checking");
-                    if this.watch.is_active() {
+                    let std = file.std_file().filter(|_| this.watch.is_active());
+                    if let Some(std) = std {
                         // Notified (or the rare safety-net tick): two
                         // metadata calls of a few microseconds, made here
                         // rather than on the blocking pool, so that idle
                         // followers keep no pool threads alive.
-                        match file.std_file().metadata() {
+                        match std.metadata() {
                             Ok(open) => {
                                 let at_path = std::fs::metadata(&**this.path).ok();
                                 this.op.set(Op::Decide {

@@ -473,11 +473,7 @@ pub(crate) mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: if cfg!(miri) { 4 } else { 256 },
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn dropping_next_line_futures_loses_nothing(
@@ -545,7 +541,9 @@ pub(crate) mod tests {
             let e = reader.next_line().await.unwrap().unwrap_err();
             assert!(e.is_io());
             assert_eq!((e.line(), e.offset()), (2, 6));
-            assert_eq!(e.to_string(), "disk on fire (line 2, byte offset 6)");
+            assert_eq!(e.to_string(), "cannot read (line 2, byte offset 6)");
+            let source = core::error::Error::source(&e).map(alloc::string::ToString::to_string);
+            assert_eq!(source.as_deref(), Some("disk on fire"));
             assert!(reader.next_line().await.is_none());
             assert!(reader.next_line().await.is_none(), "fused");
             assert!(reader.is_terminated());

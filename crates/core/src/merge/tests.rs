@@ -1,38 +1,16 @@
 //! Unit, poll-level and property tests of `merge` and `MergeMap`.
 
 use super::*;
+use crate::test_support::counting;
 use crate::{iter, next};
 use alloc::collections::VecDeque;
 use alloc::rc::Rc;
-use alloc::sync::Arc;
-use alloc::task::Wake;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::Waker;
 use futures::executor::block_on;
 use proptest::prelude::*;
-
-/// A task waker that counts wakes.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-impl CountingWaker {
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(Arc::clone(&counter));
-    (counter, waker)
-}
 
 fn poll<St: Stream + Unpin>(s: &mut St, waker: &Waker) -> Poll<Option<St::Item>> {
     Pin::new(s).poll_next(&mut Context::from_waker(waker))
@@ -820,11 +798,7 @@ fn new_model() -> Model {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::test_support::proptest_config(256))]
 
     /// `merge`: every item exactly once, per-input order kept, under
     /// random pushes, closes and wake orders (wakes delivered late, out
