@@ -219,8 +219,8 @@ impl Workload for LineCount {
                             api,
                             chunk: aiter::lines::DEFAULT_CHUNK_SIZE,
                         };
-                        let (counted, elapsed) = runtime::block_on(kind, work)?
-                            .map_err(|e| BenchError(e.to_string()))?;
+                        let (counted, elapsed) =
+                            runtime::block_on(kind, work)?.map_err(|e| BenchError(chain(&e)))?;
                         check_lines(counted.lines, f.expected.lines)?;
                         check_line_bytes(counted.line_bytes, f.expected.line_bytes)?;
                         Ok(Sample::time(elapsed, counted.lines))
@@ -565,13 +565,25 @@ impl OnRuntime for AiterFromAsyncRead {
     }
 }
 
+/// An error with its causes (`source()`), each after a `: `.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
 /// The lending reader over any source.
 async fn lending<S: aiter::lines::Source>(
     mut reader: aiter::lines::LineReader<S>,
 ) -> Result<Counted, String> {
     let mut counted = Counted::default();
     while let Some(line) = reader.next_line().await {
-        counted.line_bytes += line.map_err(|e| e.to_string())?.as_bytes().len() as u64;
+        counted.line_bytes += line.map_err(|e| chain(&e))?.as_bytes().len() as u64;
         counted.lines += 1;
     }
     Ok(counted)
@@ -583,7 +595,7 @@ async fn owned<S: aiter::lines::Source>(
 ) -> Result<Counted, String> {
     let mut counted = Counted::default();
     while let Some(line) = aiter::next(&mut lines).await {
-        counted.line_bytes += line.map_err(|e| e.to_string())?.len() as u64;
+        counted.line_bytes += line.map_err(|e| chain(&e))?.len() as u64;
         counted.lines += 1;
     }
     Ok(counted)
