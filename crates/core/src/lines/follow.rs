@@ -7,6 +7,8 @@
 //! file, which at its end waits for a change instead of ending.
 
 use alloc::boxed::Box;
+#[cfg(test)]
+use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -182,6 +184,13 @@ pub fn follow<R: Fs + Timer + Blocking>(rt: R, path: impl Into<PathBuf>) -> Foll
 ///
 /// A path that is not a regular file (a FIFO) is read in order, and
 /// waited on at its end every [`interval`](Self::interval).
+///
+/// Lines go through the same machinery as [`Lines`](super::Lines) (reads
+/// of [`chunk_size`](Self::chunk_size), the line length limit, endings,
+/// the UTF-8 mode). The blocking work of all the process's followers
+/// (opening, reading, checking) runs at most [`MAX_FOLLOW_JOBS`] jobs at
+/// once, so that following many files keeps the runtime's blocking pool
+/// small.
 ///
 /// The stream never ends on its own (only after an error it cannot go
 /// past, see below).
@@ -424,6 +433,67 @@ impl<R: Fs + Timer + Blocking> fmt::Debug for Follow<R> {
 mod tests {
     use super::*;
     use crate::rt::FileId;
+
+    /// A runtime whose blocking jobs each run on a new thread, counting
+    /// how many run at once; sleeps end at once.
+    #[derive(Clone, Default)]
+    struct Counting(alloc::sync::Arc<[core::sync::atomic::AtomicUsize; 2]>);
+
+    impl Blocking for Counting {
+        type Task<T: Send + 'static> = Pin<Box<dyn core::future::Future<Output = T> + Send>>;
+        fn unblock<F, T>(&self, f: F) -> Self::Task<T>
+        where
+            F: FnOnce() -> T + Send + 'static,
+            T: Send + 'static,
+        {
+            use core::sync::atomic::Ordering::SeqCst;
+            let counts = self.0.clone();
+            let (tx, rx) = futures::channel::oneshot::channel();
+            std::thread::spawn(move || {
+                let now = counts[0].fetch_add(1, SeqCst) + 1;
+                counts[1].fetch_max(now, SeqCst);
+                std::thread::sleep(Duration::from_millis(1));
+                let out = f();
+                counts[0].fetch_sub(1, SeqCst);
+                let _ = tx.send(out);
+            });
+            Box::pin(async move { rx.await.expect("the job ran") })
+        }
+    }
+
+    impl Timer for Counting {
+        type Sleep = core::future::Ready<()>;
+        fn sleep(&self, _: Duration) -> Self::Sleep {
+            core::future::ready(())
+        }
+        fn now(&self) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
+    fn followers_run_at_most_max_follow_jobs_blocking_jobs_at_once() {
+        use futures::StreamExt;
+        let dir =
+            std::env::temp_dir().join(alloc::format!("aiter-follow-jobs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rt = Counting::default();
+        let followers: Vec<_> = (0..24)
+            .map(|i| {
+                let path = dir.join(alloc::format!("{i}.log"));
+                std::fs::write(&path, b"a\nb\n").unwrap();
+                follow(rt.clone(), path).take(2).collect::<Vec<_>>()
+            })
+            .collect();
+        let got = futures::executor::block_on(futures::future::join_all(followers));
+        assert!(got
+            .iter()
+            .all(|lines| lines.len() == 2 && lines.iter().all(Result::is_ok)));
+        let most = rt.0[1].load(core::sync::atomic::Ordering::SeqCst);
+        assert!((1..=MAX_FOLLOW_JOBS).contains(&most), "{most} jobs at once");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn meta(len: u64, ino: u64) -> FileMeta {
         FileMeta {

@@ -325,10 +325,11 @@ mod tests {
         static LIMIT: JobLimit = JobLimit::new(3);
         static RUNNING: AtomicUsize = AtomicUsize::new(0);
         static MOST: AtomicUsize = AtomicUsize::new(0);
-        let threads: Vec<_> = (0..8)
+        let (threads, rounds) = if cfg!(miri) { (4, 10) } else { (8, 200) };
+        let threads: Vec<_> = (0..threads)
             .map(|_| {
-                std::thread::spawn(|| {
-                    for _ in 0..200 {
+                std::thread::spawn(move || {
+                    for _ in 0..rounds {
                         let permit = futures::executor::block_on(LIMIT.acquire());
                         let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
                         MOST.fetch_max(now, Ordering::SeqCst);
