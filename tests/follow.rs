@@ -186,7 +186,50 @@ async fn a_directory_is_one_error_then_the_end<R: Runtime>(rt: R) {
     assert_eq!(f.size_hint(), (0, Some(0)));
 }
 
+/// `next` futures dropped whenever a short timer wins, while lines are
+/// appended and read in 7-byte chunks: every line comes out once, whole,
+/// in order.
+async fn dropped_next_futures_lose_no_line_in<R: Runtime>(rt: R, notify: bool) {
+    use futures::future::{select, Either};
+    let dir = temp_dir();
+    let first: String = (0..100).map(|i| format!("line {i}\n")).collect();
+    let path = write_file(&dir, "app.log", first.as_bytes());
+    let mut f = follower(&rt, &path, notify).chunk_size(7);
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            for i in 100..200 {
+                append(&path, format!("line {i}\n").as_bytes());
+                if i % 10 == 0 {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        })
+    };
+    let mut got = Vec::new();
+    let start = std::time::Instant::now();
+    while got.len() < 200 {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "stuck after {} lines",
+            got.len()
+        );
+        let line = std::pin::pin!(next(&mut f));
+        let tick = std::pin::pin!(sleep(&rt, Duration::from_micros(300)));
+        if let Either::Left((item, _)) = select(line, tick).await {
+            match item {
+                Some(Ok(FollowEvent::Line(l))) => got.push(l.to_str().unwrap().to_owned()),
+                other => panic!("expected a line, got {other:?}"),
+            }
+        }
+    }
+    writer.join().unwrap();
+    let want: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
+    assert_eq!(got, want);
+}
+
 in_both_modes!(
+    dropped_next_futures_lose_no_line => dropped_next_futures_lose_no_line_in,
     existing_then_appended_lines => existing_then_appended_lines_in,
     a_line_written_in_two_writes_comes_out_once_whole => a_line_written_in_two_writes_comes_out_once_whole_in,
     truncation_restarts_at_the_beginning => truncation_restarts_at_the_beginning_in,
@@ -381,6 +424,7 @@ async fn text_modes_check_or_repair_each_line<R: Runtime>(rt: R) {
 }
 
 on_every_runtime!(
+    dropped_next_futures_lose_no_line,
     text_modes_check_or_repair_each_line,
     last_lines_zero_gives_only_what_is_appended,
     last_lines_n_reads_backwards_from_the_end,

@@ -20,13 +20,15 @@
 
 mod splitter;
 
-pub use self::splitter::{Ending, Line, LineBuffer, LineSplitter, LineTooLong, Span};
+pub use self::splitter::{Ending, Line, LineBuffer, LineMeta, LineSplitter, LineTooLong, Span};
 
 #[cfg(feature = "std")]
 mod error;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod follow;
+#[cfg(feature = "std")]
+mod job_limit;
 #[cfg(feature = "std")]
 mod options;
 #[cfg(feature = "std")]

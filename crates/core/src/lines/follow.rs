@@ -1,35 +1,38 @@
 //! Following a growing file like `tail -F`: [`follow`] gives a
 //! [`Follow`] stream of [`FollowEvent`]s; [`detect_change`] is its pure
 //! decision of what happened to the file at each check.
+//!
+//! A follower reads through the same pump as [`Lines`](super::Lines)
+//! (buffers, splitter, limits, text modes); its source is the followed
+//! file, which at its end waits for a change instead of ending.
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
+#[cfg(test)]
 use alloc::vec::Vec;
 use core::fmt;
-use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use super::error::{LineError, LineErrorKind};
+use super::error::LineError;
 use super::options::{LineOptions, Utf8};
-use super::pump::{read_start, Chunk, SharedBuf, ALIGN_SLACK, HEADROOM};
+use super::pump::{Pump, Reads, SharedBuf};
 use super::shared_line::SharedLine;
-use super::source::read;
-use super::splitter::LineSplitter;
 use super::stream::check_utf8;
-use crate::rt::{Blocking, File, FileMeta, Fs, Timer};
+use crate::rt::{Blocking, FileMeta, Fs, Timer};
 
 #[cfg(feature = "notify")]
 mod hub;
 mod last_lines;
+#[cfg(feature = "notify")]
+mod slot;
+mod tail;
 
-use self::last_lines::last_lines_start;
+use self::tail::{Restart, Settings, Tail};
 
 /// Default time between checks of a followed file at its end when no
 /// change notification is available: 250 ms.
@@ -42,6 +45,25 @@ pub const DEFAULT_NOTIFIED_INTERVAL: Duration = Duration::from_secs(5);
 /// Default bytes per read when following: 64 KiB (followed files are
 /// mostly idle, and many may be followed at once).
 pub const DEFAULT_FOLLOW_CHUNK_SIZE: usize = 64 * 1024;
+
+/// How many blocking jobs (subscribing to notification, opening, finding
+/// the last lines, reading, checking without notification) all the
+/// followers of the process run at once: 4. The others wait their turn,
+/// first come first served.
+///
+/// A runtime's blocking pool grows a thread for each job that finds no
+/// idle one (smol's and async-std's up to 500, tokio's up to 512), so
+/// without a limit 500 followers started together make hundreds of
+/// threads; with it the pool stays near this size. Followers mostly wait,
+/// and each job is short (a read of at most a chunk, an open, a `stat`).
+/// Path readers ([`Lines`](super::Lines), [`LineReader`](super::LineReader))
+/// are not limited: they keep a read in flight while their lines are used.
+///
+/// A follower holds its place only while its own job is in flight, and
+/// gives it back when it takes the job's result (when it is next polled)
+/// or when it is dropped: a follower left unpolled in the middle of a job
+/// keeps its place until then.
+pub const MAX_FOLLOW_JOBS: usize = 4;
 
 /// An item of [`Follow`]: a line, or what happened to the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,89 +137,21 @@ pub fn follow<R: Fs + Timer + Blocking>(rt: R, path: impl Into<PathBuf>) -> Foll
         chunk_size: DEFAULT_FOLLOW_CHUNK_SIZE,
         ..LineOptions::default()
     };
-    let mut splitter = LineSplitter::new(SharedBuf::from_vec(Vec::new()));
-    splitter.set_max_line_length(options.max_line_length);
-    let state = State {
-        rt,
-        path: path.into().into(),
+    let settings = Settings {
         interval: DEFAULT_FOLLOW_INTERVAL,
         notified_interval: DEFAULT_NOTIFIED_INTERVAL,
         notify: cfg!(feature = "notify"),
         last_lines: None,
+    };
+    let state = State {
         options,
-        splitter,
-        spare: Vec::new(),
-        file: None,
-        offset: 0,
-        after_flush: None,
+        pump: Pump::new(&options),
         done: false,
-        watch: Watch::default(),
-        op: Op::Subscribe,
-        sleep: None,
+        tail: Tail::new(rt, path.into().into(), settings),
     };
     Follow {
         state: Box::pin(state),
     }
-}
-
-/// A follower's link to the process's change notifier (none without the
-/// `notify` feature, when disabled, or when unavailable).
-#[derive(Debug, Default)]
-struct Watch {
-    #[cfg(feature = "notify")]
-    sub: Option<hub::Subscription>,
-}
-
-impl Watch {
-    /// Subscribes to changes of `path` (blocking).
-    fn subscribe(path: &Path) -> Watch {
-        #[cfg(feature = "notify")]
-        {
-            Watch {
-                sub: hub::subscribe(path),
-            }
-        }
-        #[cfg(not(feature = "notify"))]
-        {
-            let _ = path;
-            Watch {}
-        }
-    }
-
-    fn is_active(&self) -> bool {
-        #[cfg(feature = "notify")]
-        {
-            self.sub.is_some()
-        }
-        #[cfg(not(feature = "notify"))]
-        {
-            false
-        }
-    }
-
-    /// Registers `cx`'s waker, then takes the changed flag.
-    fn poll_changed(&self, cx: &mut Context<'_>) -> bool {
-        #[cfg(feature = "notify")]
-        {
-            self.sub.as_ref().is_some_and(|sub| sub.poll_changed(cx))
-        }
-        #[cfg(not(feature = "notify"))]
-        {
-            let _ = cx;
-            false
-        }
-    }
-}
-
-/// Spreads the followers' first timer ticks over an interval (so that
-/// many followers started together do not check, and crowd the blocking
-/// pool, all at once): a fraction in [1/2, 1) that differs per follower.
-fn first_tick(interval: Duration) -> Duration {
-    static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    // Golden-ratio steps spread any number of followers evenly.
-    let frac = n.wrapping_mul(0x9E37_79B9);
-    interval / 2 + (interval / 2).mul_f64(f64::from(frac) / 4_294_967_296.0)
 }
 
 /// Stream returned by [`follow`]: `FollowEvent::Line`s of a file as it grows,
@@ -230,6 +184,13 @@ fn first_tick(interval: Duration) -> Duration {
 ///
 /// A path that is not a regular file (a FIFO) is read in order, and
 /// waited on at its end every [`interval`](Self::interval).
+///
+/// Lines go through the same machinery as [`Lines`](super::Lines) (reads
+/// of [`chunk_size`](Self::chunk_size), the line length limit, endings,
+/// the UTF-8 mode). The blocking work of all the process's followers
+/// (opening, reading, checking) runs at most [`MAX_FOLLOW_JOBS`] jobs at
+/// once, so that following many files keeps the runtime's blocking pool
+/// small.
 ///
 /// The stream never ends on its own (only after an error it cannot go
 /// past, see below).
@@ -279,68 +240,18 @@ pub struct Follow<R: Fs + Timer + Blocking> {
 }
 
 pin_project! {
-    /// The follower's state.
+    /// The follower's state: the pump, reading from the followed file.
     struct State<R>
     where
         R: Fs,
         R: Timer,
         R: Blocking,
     {
-        rt: R,
-        path: Arc<Path>,
-        interval: Duration,
-        notified_interval: Duration,
-        notify: bool,
-        // Start with the last this many lines of the file first opened.
-        last_lines: Option<u64>,
         options: LineOptions,
-        splitter: LineSplitter<SharedBuf>,
-        spare: Vec<u8>,
-        file: Option<File>,
-        // Bytes of the open file read so far (its offset for the next read).
-        offset: u64,
-        // The event to yield once the flushed partial line is out.
-        after_flush: Option<Change>,
+        pump: Pump<SharedBuf>,
         done: bool,
-        watch: Watch,
         #[pin]
-        op: Op<R::Open, R::Read, R::Metadata, R::Task<Watch>, R::Task<io::Result<u64>>>,
-        #[pin]
-        sleep: Option<R::Sleep>,
-    }
-}
-
-/// What to do when the wait at the end of the file is over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Then {
-    Open,
-    Check,
-    Read,
-}
-
-pin_project! {
-    /// The follower's protocol.
-    #[project = OpProj]
-    enum Op<O, Rd, M, W, S> {
-        // Subscribe to change notification, before the first read.
-        Subscribe,
-        Subscribing { #[pin] task: W },
-        // Open the path now.
-        Open,
-        Opening { #[pin] open: O },
-        // Find where the last lines start.
-        Seeking { #[pin] task: S },
-        // Read at the offset now.
-        Read,
-        Reading { #[pin] read: Rd },
-        // At the end: check what changed now.
-        Check,
-        CheckingFile { #[pin] meta: M },
-        CheckingPath { #[pin] meta: M, open: FileMeta },
-        // Both looked at: act on what changed.
-        Decide { open: FileMeta, at_path: Option<FileMeta> },
-        // Waiting for a change or the timer.
-        Sleeping { then: Then },
+        tail: Tail<R>,
     }
 }
 
@@ -348,7 +259,7 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
     /// Time between checks at the end of the file without change
     /// notification (default 250 ms).
     pub fn interval(mut self, interval: Duration) -> Self {
-        *self.state.as_mut().project().interval = interval;
+        self.settings().interval = interval;
         self
     }
 
@@ -356,14 +267,14 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
     /// notification works (default 5 s): the bound on how late a change
     /// whose event was lost is seen.
     pub fn notified_interval(mut self, interval: Duration) -> Self {
-        *self.state.as_mut().project().notified_interval = interval;
+        self.settings().notified_interval = interval;
         self
     }
 
     /// Whether to use change notification (default: on with the `notify`
     /// feature). Off, the file is checked every [`interval`](Self::interval).
     pub fn notify(mut self, on: bool) -> Self {
-        *self.state.as_mut().project().notify = on && cfg!(feature = "notify");
+        self.settings().notify = on && cfg!(feature = "notify");
         self
     }
 
@@ -377,29 +288,30 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
     /// first poll; a file that appears later, or replaces it, is read from
     /// its start. Needs the [`StdFs`](crate::rt::StdFs) file access: with a
     /// runtime's own [`Fs`], the first item is an
-    /// [`Unsupported`](io::ErrorKind::Unsupported) error.
+    /// [`Unsupported`](std::io::ErrorKind::Unsupported) error.
     pub fn last_lines(mut self, n: u64) -> Self {
-        *self.state.as_mut().project().last_lines = Some(n);
+        self.settings().last_lines = Some(n);
         self
     }
 
     /// How far the open file was read: the offset of the next read (0
     /// before it is opened).
     pub fn position(&self) -> u64 {
-        self.state.offset
+        self.state.tail.offset()
     }
 
     /// The bytes read but not handed out: the partial last line held back
     /// until its newline (after any complete lines not taken yet). Call it
     /// when you stop reading to print what would otherwise be lost.
     pub fn held_back(&self) -> &[u8] {
-        self.state.splitter.buffered_bytes()
+        self.state.pump.splitter.buffered_bytes()
     }
 
     /// Bytes per read (default 64 KiB; at least 1).
-    pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.state.as_mut().project().options.chunk_size = bytes.max(1);
-        self
+    pub fn chunk_size(self, bytes: usize) -> Self {
+        let mut options = self.state.options;
+        options.chunk_size = bytes.max(1);
+        self.with_options(options)
     }
 
     /// The maximum line length in bytes, without the ending (default
@@ -428,8 +340,7 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
     /// size is [`DEFAULT_FOLLOW_CHUNK_SIZE`], not `LineOptions::default()`'s).
     pub fn with_options(mut self, options: LineOptions) -> Self {
         let this = self.state.as_mut().project();
-        this.splitter.set_max_line_length(options.max_line_length);
-        this.splitter.keep_endings(options.keep_endings);
+        this.pump.set_options(&options);
         *this.options = options;
         self
     }
@@ -441,7 +352,11 @@ impl<R: Fs + Timer + Blocking> Follow<R> {
 
     /// The followed path.
     pub fn path(&self) -> &Path {
-        &self.state.path
+        self.state.tail.path_ref()
+    }
+
+    fn settings(&mut self) -> &mut Settings {
+        self.state.as_mut().project().tail.settings_mut()
     }
 }
 
@@ -454,234 +369,35 @@ impl<R: Fs + Timer + Blocking> Stream for Follow<R> {
             return Poll::Ready(None);
         }
         loop {
-            match this.splitter.next_span() {
+            let item = core::task::ready!(this.pump.poll_span(this.tail.as_mut(), cx));
+            match item {
                 Some(Ok(span)) => {
-                    let line = SharedLine::new(&this.splitter.buffer().0, span);
-                    let line = check_utf8(line, this.options.utf8, Some(&*this.path));
+                    let line = SharedLine::new(&this.pump.splitter.buffer().0, span);
+                    let path = this.tail.as_ref().get_ref().path_ref();
+                    let line = check_utf8(line, this.options.utf8, Some(path));
                     return Poll::Ready(Some(line.map(FollowEvent::Line)));
                 }
+                // A line too long (goes on) or a failed job (then the end).
                 Some(Err(e)) => {
-                    return Poll::Ready(Some(Err(LineError::too_long(e, Some(this.path.clone())))));
+                    *this.done = this.pump.reads == Reads::Done;
+                    return Poll::Ready(Some(Err(e)));
                 }
-                None => {}
-            }
-            if let Some(change) = this.after_flush.take() {
-                this.splitter.reset();
-                *this.offset = 0;
-                let event = if change == Change::Rotated {
-                    *this.file = None;
-                    this.op.set(Op::Open);
-                    FollowEvent::Rotated
-                } else {
-                    this.op.set(Op::Read);
-                    FollowEvent::Truncated
-                };
-                return Poll::Ready(Some(Ok(event)));
-            }
-            let fail = |e: io::Error, splitter: &LineSplitter<SharedBuf>, offset: u64| {
-                LineError::new(
-                    LineErrorKind::Io(e),
-                    Some(this.path.clone()),
-                    splitter.next_number(),
-                    offset,
-                )
-            };
-            match this.op.as_mut().project() {
-                OpProj::Subscribe => {
-                    if *this.notify {
-                        let path = this.path.clone();
-                        let task = this.rt.unblock(move || Watch::subscribe(&path));
-                        this.op.set(Op::Subscribing { task });
-                    } else {
-                        this.op.set(Op::Open);
+                // The pump handed out the old input's last bytes.
+                None => match this.tail.as_mut().take_restart() {
+                    Some(Restart::At(offset)) => this.pump.restart_at(offset),
+                    Some(Restart::Truncated) => {
+                        this.pump.restart_at(0);
+                        return Poll::Ready(Some(Ok(FollowEvent::Truncated)));
                     }
-                }
-                OpProj::Subscribing { task } => {
-                    *this.watch = core::task::ready!(task.poll(cx));
-                    this.op.set(Op::Open);
-                }
-                OpProj::Open => {
-                    let open = this.rt.open(this.path.to_path_buf());
-                    this.op.set(Op::Opening { open });
-                }
-                OpProj::Opening { open } => match core::task::ready!(open.poll(cx)) {
-                    Ok(file) => {
-                        let last = this.last_lines.take();
-                        match last {
-                            Some(n) if file.is_regular() => {
-                                let f = file.clone();
-                                let task = this.rt.unblock(move || {
-                                    let std = f.std_file().ok_or_else(|| {
-                                        io::Error::new(
-                                            io::ErrorKind::Unsupported,
-                                            "last_lines reads back from the end of a std file only",
-                                        )
-                                    })?;
-                                    let len = std.metadata()?.len();
-                                    last_lines_start(len, n, 64 * 1024, |at, buf| {
-                                        crate::rt::fs::read_at_blocking(std, at, buf)
-                                    })
-                                });
-                                this.op.set(Op::Seeking { task });
-                            }
-                            _ => this.op.set(Op::Read),
-                        }
-                        *this.file = Some(file);
+                    Some(Restart::Rotated) => {
+                        this.pump.restart_at(0);
+                        return Poll::Ready(Some(Ok(FollowEvent::Rotated)));
                     }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        // A file that appears later is read from its start.
-                        *this.last_lines = None;
-                        this.op.set(Op::Sleeping { then: Then::Open });
-                    }
-                    Err(e) => {
+                    None => {
                         *this.done = true;
-                        let e = fail(e.into_io_error(), this.splitter, 0);
-                        return Poll::Ready(Some(Err(e)));
+                        return Poll::Ready(None);
                     }
                 },
-                OpProj::Seeking { task } => match core::task::ready!(task.poll(cx)) {
-                    Ok(start) => {
-                        *this.offset = start;
-                        this.splitter.restart_at(start);
-                        this.op.set(Op::Read);
-                    }
-                    Err(e) => {
-                        *this.done = true;
-                        let e = fail(e, this.splitter, 0);
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                },
-                OpProj::Read => {
-                    let file = this.file.as_ref().expect("open before reading");
-                    let mut buf = core::mem::take(this.spare);
-                    let len = HEADROOM + ALIGN_SLACK + this.options.chunk_size.max(1);
-                    if buf.len() < len {
-                        // Fresh and zeroed: no copy, no fill loop.
-                        buf = alloc::vec![0; len];
-                    } else {
-                        buf.truncate(len);
-                    }
-                    let start = read_start(&buf);
-                    let read = read(this.rt, file, *this.offset, buf, start);
-                    this.op.set(Op::Reading { read });
-                }
-                OpProj::Reading { read } => {
-                    let (result, buf) = core::task::ready!(read.poll(cx));
-                    match result {
-                        Ok(0) => {
-                            *this.spare = buf;
-                            let regular = this.file.as_ref().is_some_and(File::is_regular);
-                            this.op.set(if regular {
-                                Op::Check
-                            } else {
-                                // A FIFO has no length to check: wait, read again.
-                                Op::Sleeping { then: Then::Read }
-                            });
-                        }
-                        Ok(n) => {
-                            // The same buffer, so the same start as the read's.
-                            let start = read_start(&buf);
-                            let n = n.min(buf.len() - start);
-                            *this.offset += n as u64;
-                            let old = this
-                                .splitter
-                                .swap_in(SharedBuf::from_vec(buf), start..start + n);
-                            *this.spare = old.into_vec();
-                            this.op.set(Op::Read);
-                        }
-                        Err(e) => {
-                            *this.done = true;
-                            let e = fail(e.into_io_error(), this.splitter, *this.offset);
-                            return Poll::Ready(Some(Err(e)));
-                        }
-                    }
-                }
-                OpProj::Check => {
-                    let file = this.file.as_ref().expect("open before checking");
-                    let std = file.std_file().filter(|_| this.watch.is_active());
-                    if let Some(std) = std {
-                        // Notified (or the rare safety-net tick): two
-                        // metadata calls of a few microseconds, made here
-                        // rather than on the blocking pool, so that idle
-                        // followers keep no pool threads alive.
-                        match std.metadata() {
-                            Ok(open) => {
-                                let at_path = std::fs::metadata(&**this.path).ok();
-                                this.op.set(Op::Decide {
-                                    open: FileMeta::of(&open),
-                                    at_path: at_path.as_ref().map(FileMeta::of),
-                                });
-                            }
-                            Err(e) => {
-                                *this.done = true;
-                                let e = fail(e, this.splitter, *this.offset);
-                                return Poll::Ready(Some(Err(e)));
-                            }
-                        }
-                    } else {
-                        let meta = this.rt.metadata(file);
-                        this.op.set(Op::CheckingFile { meta });
-                    }
-                }
-                OpProj::CheckingFile { meta } => match core::task::ready!(meta.poll(cx)) {
-                    Ok(open) => {
-                        let meta = this.rt.path_metadata(this.path.to_path_buf());
-                        this.op.set(Op::CheckingPath { meta, open });
-                    }
-                    Err(e) => {
-                        *this.done = true;
-                        let e = fail(e.into_io_error(), this.splitter, *this.offset);
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                },
-                OpProj::CheckingPath { meta, open } => {
-                    let at_path = core::task::ready!(meta.poll(cx)).ok();
-                    let open = *open;
-                    this.op.set(Op::Decide { open, at_path });
-                }
-                OpProj::Decide { open, at_path } => {
-                    match detect_change(*this.offset, open, at_path.as_ref()) {
-                        Change::Grown => this.op.set(Op::Read),
-                        Change::Unchanged => this.op.set(Op::Sleeping { then: Then::Check }),
-                        change @ (Change::Truncated | Change::Rotated) => {
-                            // Flush the held partial line, then the event.
-                            this.splitter.finish();
-                            *this.after_flush = Some(change);
-                            this.op.set(Op::Check);
-                        }
-                    }
-                }
-                OpProj::Sleeping { then } => {
-                    let then = *then;
-                    let next = match then {
-                        Then::Open => Op::Open,
-                        Then::Check => Op::Check,
-                        Then::Read => Op::Read,
-                    };
-                    // Register for a change before looking at the flag.
-                    if this.watch.poll_changed(cx) {
-                        this.op.set(next);
-                        continue;
-                    }
-                    let interval = if this.watch.is_active() {
-                        *this.notified_interval
-                    } else {
-                        *this.interval
-                    };
-                    match this.sleep.as_mut().as_pin_mut() {
-                        Some(sleep) => {
-                            core::task::ready!(sleep.poll(cx));
-                        }
-                        None => {
-                            this.sleep.set(Some(this.rt.sleep(first_tick(interval))));
-                            continue;
-                        }
-                    }
-                    // Done: rearm for next time, then go on.
-                    let sleep = this.sleep.as_mut().as_pin_mut().expect("set above");
-                    this.rt.reset(sleep, interval);
-                    this.op.set(next);
-                }
             }
         }
     }
@@ -704,12 +420,13 @@ impl<R: Fs + Timer + Blocking> FusedStream for Follow<R> {
 impl<R: Fs + Timer + Blocking> fmt::Debug for Follow<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = &*self.state;
+        let tail = &state.tail;
         f.debug_struct("Follow")
-            .field("path", &state.path)
-            .field("interval", &state.interval)
-            .field("notified", &state.watch.is_active())
-            .field("open", &state.file.is_some())
-            .field("offset", &state.offset)
+            .field("path", tail.path_ref())
+            .field("interval", &tail.settings().interval)
+            .field("notified", &tail.is_notified())
+            .field("open", &tail.is_open())
+            .field("offset", &tail.offset())
             .field("done", &state.done)
             .finish_non_exhaustive()
     }
@@ -719,6 +436,69 @@ impl<R: Fs + Timer + Blocking> fmt::Debug for Follow<R> {
 mod tests {
     use super::*;
     use crate::rt::FileId;
+
+    /// A runtime whose blocking jobs each run on a new thread, counting
+    /// how many run at once; sleeps end at once.
+    #[derive(Clone, Default)]
+    struct Counting(alloc::sync::Arc<[core::sync::atomic::AtomicUsize; 2]>);
+
+    impl Blocking for Counting {
+        type Task<T: Send + 'static> = Pin<Box<dyn core::future::Future<Output = T> + Send>>;
+        fn unblock<F, T>(&self, f: F) -> Self::Task<T>
+        where
+            F: FnOnce() -> T + Send + 'static,
+            T: Send + 'static,
+        {
+            use core::sync::atomic::Ordering::SeqCst;
+            let counts = self.0.clone();
+            let (tx, rx) = futures::channel::oneshot::channel();
+            std::thread::spawn(move || {
+                let now = counts[0].fetch_add(1, SeqCst) + 1;
+                counts[1].fetch_max(now, SeqCst);
+                std::thread::sleep(Duration::from_millis(1));
+                let out = f();
+                counts[0].fetch_sub(1, SeqCst);
+                let _ = tx.send(out);
+            });
+            Box::pin(async move { rx.await.expect("the job ran") })
+        }
+    }
+
+    impl crate::rt::StdFs for Counting {}
+
+    impl Timer for Counting {
+        type Sleep = core::future::Ready<()>;
+        fn sleep(&self, _: Duration) -> Self::Sleep {
+            core::future::ready(())
+        }
+        fn now(&self) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no file system isolation off")]
+    fn followers_run_at_most_max_follow_jobs_blocking_jobs_at_once() {
+        use futures::StreamExt;
+        let dir =
+            std::env::temp_dir().join(alloc::format!("aiter-follow-jobs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rt = Counting::default();
+        let followers: Vec<_> = (0..24)
+            .map(|i| {
+                let path = dir.join(alloc::format!("{i}.log"));
+                std::fs::write(&path, b"a\nb\n").unwrap();
+                follow(rt.clone(), path).take(2).collect::<Vec<_>>()
+            })
+            .collect();
+        let got = futures::executor::block_on(futures::future::join_all(followers));
+        assert!(got
+            .iter()
+            .all(|lines| lines.len() == 2 && lines.iter().all(Result::is_ok)));
+        let most = rt.0[1].load(core::sync::atomic::Ordering::SeqCst);
+        assert!((1..=MAX_FOLLOW_JOBS).contains(&most), "{most} jobs at once");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn meta(len: u64, ino: u64) -> FileMeta {
         FileMeta {

@@ -146,6 +146,20 @@ impl<B: Chunk> Pump<B> {
         self.splitter.keep_endings(options.keep_endings);
     }
 
+    /// Starts over on a new input whose offsets count from `offset` (a
+    /// follower's file from its last lines, truncated, or rotated): the
+    /// splitter forgets what it held (hand it out first) and numbers lines
+    /// from 1; the buffers and settings stay. The next poll starts a read.
+    pub(crate) fn restart_at(&mut self, offset: u64) {
+        self.splitter.restart_at(offset);
+        self.read_offset = offset;
+        self.reads = Reads::Idle;
+        if let Some((_, buf)) = self.arrived.take() {
+            // A read of the old position that nobody will accept.
+            self.spare = buf;
+        }
+    }
+
     /// A buffer of exactly one chunk plus headroom, reusing `buf`.
     fn sized(&self, mut buf: Vec<u8>) -> Vec<u8> {
         let chunk = if self.warm {

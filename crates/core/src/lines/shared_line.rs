@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Deref;
 
-use super::splitter::{Ending, Escaped, Span};
+use super::splitter::{Ending, Escaped, LineMeta, Span};
 
 /// An owned line: a shared slice of the chunk it was read in (a reference
 /// count bump, no copy, no allocation per line).
@@ -18,9 +18,7 @@ pub struct SharedLine {
     chunk: Arc<Vec<u8>>,
     start: usize,
     end: usize,
-    ending: Ending,
-    number: u64,
-    offset: u64,
+    meta: LineMeta,
 }
 
 impl SharedLine {
@@ -29,9 +27,7 @@ impl SharedLine {
             chunk: chunk.clone(),
             start: span.range.start,
             end: span.range.end,
-            ending: span.ending,
-            number: span.number,
-            offset: span.offset,
+            meta: span.meta,
         }
     }
 
@@ -59,19 +55,24 @@ impl SharedLine {
         core::str::from_utf8(self.as_bytes())
     }
 
+    /// The line's number, offset and ending, in one value.
+    pub fn meta(&self) -> LineMeta {
+        self.meta
+    }
+
     /// How the line ended.
     pub fn ending(&self) -> Ending {
-        self.ending
+        self.meta.ending()
     }
 
     /// Line number, counting from 1.
     pub fn number(&self) -> u64 {
-        self.number
+        self.meta.number()
     }
 
     /// Byte offset of the line's first byte in the input.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.meta.offset()
     }
 }
 
@@ -88,13 +89,10 @@ impl AsRef<[u8]> for SharedLine {
     }
 }
 
-/// Equal when bytes, ending, number and offset are equal.
+/// Equal when bytes and metadata (ending, number, offset) are equal.
 impl PartialEq for SharedLine {
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-            && self.ending == other.ending
-            && self.number == other.number
-            && self.offset == other.offset
+        self.as_bytes() == other.as_bytes() && self.meta == other.meta
     }
 }
 
@@ -104,9 +102,9 @@ impl fmt::Debug for SharedLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedLine")
             .field("bytes", &Escaped(self.as_bytes()))
-            .field("ending", &self.ending)
-            .field("number", &self.number)
-            .field("offset", &self.offset)
+            .field("ending", &self.meta.ending())
+            .field("number", &self.meta.number())
+            .field("offset", &self.meta.offset())
             .finish()
     }
 }

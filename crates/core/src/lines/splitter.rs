@@ -95,6 +95,43 @@ impl Ending {
     }
 }
 
+/// What every line carries besides its bytes: its number, where it starts
+/// in the input, and how it ended. Shared by [`Line`], [`SharedLine`](super::SharedLine)
+/// and [`Span`]; cheap to copy and keep after the line's bytes are gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LineMeta {
+    number: u64,
+    offset: u64,
+    ending: Ending,
+}
+
+impl LineMeta {
+    /// The metadata of line `number` (counting from 1), whose first byte is
+    /// at byte `offset` of the input, ended by `ending`.
+    pub fn new(number: u64, offset: u64, ending: Ending) -> Self {
+        LineMeta {
+            number,
+            offset,
+            ending,
+        }
+    }
+
+    /// Line number, counting from 1.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Byte offset of the line's first byte in the input.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// How the line ended.
+    pub fn ending(&self) -> Ending {
+        self.ending
+    }
+}
+
 /// Where a line is in the splitter's buffer and in the input: what
 /// [`LineSplitter::next_span`] returns, turned into a [`Line`] by
 /// [`LineSplitter::line`].
@@ -102,31 +139,21 @@ impl Ending {
 pub struct Span {
     /// The line's bytes in the buffer (with its ending if the splitter keeps endings).
     pub range: Range<usize>,
-    /// How the line ended.
-    pub ending: Ending,
-    /// Line number, counting from 1.
-    pub number: u64,
-    /// Byte offset of the line's first byte in the input.
-    pub offset: u64,
+    /// The line's number, offset and ending.
+    pub meta: LineMeta,
 }
 
 /// One line, borrowed from the splitter's (or a reader's) buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
     bytes: &'a [u8],
-    ending: Ending,
-    number: u64,
-    offset: u64,
+    meta: LineMeta,
 }
 
 impl<'a> Line<'a> {
-    pub(crate) fn from_parts(bytes: &'a [u8], ending: Ending, number: u64, offset: u64) -> Self {
-        Line {
-            bytes,
-            ending,
-            number,
-            offset,
-        }
+    #[cfg(feature = "std")]
+    pub(crate) fn from_parts(bytes: &'a [u8], meta: LineMeta) -> Self {
+        Line { bytes, meta }
     }
 
     /// The line's bytes: without its ending, unless endings are kept.
@@ -142,19 +169,24 @@ impl<'a> Line<'a> {
         core::str::from_utf8(self.bytes)
     }
 
+    /// The line's number, offset and ending, in one value.
+    pub fn meta(&self) -> LineMeta {
+        self.meta
+    }
+
     /// How the line ended.
     pub fn ending(&self) -> Ending {
-        self.ending
+        self.meta.ending
     }
 
     /// Line number, counting from 1.
     pub fn number(&self) -> u64 {
-        self.number
+        self.meta.number
     }
 
     /// Byte offset of the line's first byte in the input.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.meta.offset
     }
 }
 
@@ -162,9 +194,9 @@ impl fmt::Debug for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Line")
             .field("bytes", &Escaped(self.bytes))
-            .field("ending", &self.ending)
-            .field("number", &self.number)
-            .field("offset", &self.offset)
+            .field("ending", &self.meta.ending)
+            .field("number", &self.meta.number)
+            .field("offset", &self.meta.offset)
             .finish()
     }
 }
@@ -495,9 +527,11 @@ impl<B: LineBuffer> LineSplitter<B> {
                     } else {
                         content_end
                     },
-                    ending: if crlf { Ending::CrLf } else { Ending::Lf },
-                    number: self.number,
-                    offset: self.input_offset(start),
+                    meta: LineMeta {
+                        number: self.number,
+                        offset: self.input_offset(start),
+                        ending: if crlf { Ending::CrLf } else { Ending::Lf },
+                    },
                 };
                 self.number += 1;
                 self.start = nl + 1;
@@ -577,9 +611,11 @@ impl<B: LineBuffer> LineSplitter<B> {
         }
         let span = Span {
             range: self.start..self.end,
-            ending: Ending::None,
-            number: self.number,
-            offset: self.offset(),
+            meta: LineMeta {
+                number: self.number,
+                offset: self.offset(),
+                ending: Ending::None,
+            },
         };
         self.number += 1;
         self.start = self.end;
@@ -591,9 +627,7 @@ impl<B: LineBuffer> LineSplitter<B> {
     pub fn line(&self, span: &Span) -> Line<'_> {
         Line {
             bytes: &self.buf.bytes()[span.range.clone()],
-            ending: span.ending,
-            number: span.number,
-            offset: span.offset,
+            meta: span.meta,
         }
     }
 

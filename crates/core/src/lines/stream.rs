@@ -233,7 +233,7 @@ pub(crate) fn check_utf8(
 
 /// A borrowed view of a shared line, for the UTF-8 check.
 fn line_ref(line: &SharedLine) -> super::splitter::Line<'_> {
-    super::splitter::Line::from_parts(line.as_bytes(), line.ending(), line.number(), line.offset())
+    super::splitter::Line::from_parts(line.as_bytes(), line.meta())
 }
 
 impl<S: Source> FusedStream for Lines<S> {

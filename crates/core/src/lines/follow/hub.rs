@@ -13,30 +13,15 @@
 
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Context;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use atomic_waker::AtomicWaker;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-/// A follower's mailbox: set by the watcher thread, taken by the follower.
-#[derive(Debug, Default)]
-struct Slot {
-    changed: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Slot {
-    fn mark(&self) {
-        // The flag before the wake: the woken task must see it.
-        self.changed.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-}
+use super::slot::Slot;
 
 /// Followers by watched directory, then by file name.
 #[derive(Debug, Default)]
@@ -173,8 +158,7 @@ impl Subscription {
     /// Registers `cx`'s waker, then takes the changed flag: `true` if
     /// something happened to the path since the last call.
     pub(crate) fn poll_changed(&self, cx: &mut Context<'_>) -> bool {
-        self.slot.waker.register(cx.waker());
-        self.slot.changed.swap(false, Ordering::AcqRel)
+        self.slot.poll_changed(cx.waker())
     }
 }
 
