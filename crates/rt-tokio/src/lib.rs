@@ -206,6 +206,10 @@ impl<R: tokio::io::AsyncRead + Unpin> Source for TokioRead<R> {
         self.get_mut().read = Some((buf, start));
     }
 
+    fn polls_to_start(&self) -> bool {
+        true
+    }
+
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

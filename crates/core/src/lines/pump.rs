@@ -182,7 +182,7 @@ impl<B: Chunk> Pump<B> {
     }
 
     /// Starts a read into the spare buffer, if none is in flight, and polls
-    /// it once.
+    /// it once if the source [`polls_to_start`](Source::polls_to_start).
     ///
     /// That first poll matters for a source that does nothing until
     /// polled: a `futures_io`/tokio `AsyncRead` over a file (tokio's,
@@ -190,7 +190,9 @@ impl<B: Chunk> Pump<B> {
     /// `poll_read`), or a socket with bytes waiting. Without it the read
     /// would only start once the lines in hand are used up, and reading
     /// and splitting would take turns instead of overlapping. If the read
-    /// completes at once, its result waits in `arrived`.
+    /// completes at once, its result waits in `arrived`. Other sources are
+    /// not polled early: a follower's read holds one of the few places for
+    /// blocking jobs until it is polled again.
     #[inline]
     fn read_ahead<S: Source + ?Sized>(&mut self, mut source: Pin<&mut S>, cx: &mut Context<'_>) {
         if self.reads == Reads::Idle {
@@ -199,8 +201,10 @@ impl<B: Chunk> Pump<B> {
             self.read_start = read_start(&buf);
             source.as_mut().start_read(buf, self.read_start);
             self.reads = Reads::InFlight;
-            if let Poll::Ready(done) = source.poll_read(cx) {
-                self.arrived = Some(done);
+            if source.polls_to_start() {
+                if let Poll::Ready(done) = source.poll_read(cx) {
+                    self.arrived = Some(done);
+                }
             }
         }
     }

@@ -48,6 +48,17 @@ pub trait Source {
     fn path(&self) -> Option<&Arc<Path>> {
         None
     }
+
+    /// Whether a started read does nothing until it is polled, as with an
+    /// `AsyncRead` (tokio's, async-std's and smol's files start their
+    /// blocking read on the first `poll_read`). The reader then polls each
+    /// read once as soon as it starts it, so that reading and handing out
+    /// lines overlap. Default `false`: the read runs from
+    /// [`start_read`](Source::start_read) on (a job on a blocking pool),
+    /// or the source schedules its work itself.
+    fn polls_to_start(&self) -> bool {
+        false
+    }
 }
 
 pin_project! {
@@ -275,6 +286,10 @@ impl<R> AsyncReadSource<R> {
 impl<R: futures_io::AsyncRead + Unpin> Source for AsyncReadSource<R> {
     fn start_read(self: Pin<&mut Self>, buf: Vec<u8>, start: usize) {
         self.get_mut().read = Some((buf, start));
+    }
+
+    fn polls_to_start(&self) -> bool {
+        true
     }
 
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, Vec<u8>)> {
