@@ -12,11 +12,14 @@
 //! | a dict of streams you add to and remove from while consuming | [`MergeMap`] |
 //!
 //! # How it works
-//! Every input is boxed and pinned once (so `!Unpin` inputs are fine) and
-//! gets a waker, made once per slot and reused for every poll. A wake sets
-//! the slot's bit in a hierarchical atomic bit set and wakes the merge's task
-//! only if nothing else was pending. The merge appends woken slots to a
-//! local round-robin queue and polls them front to back; an input that
+//! Every input lives in a node of its own, in chunks of 64 nodes that never
+//! move, so it is pinned where it lies (`!Unpin` inputs are fine; a
+//! [`MergeMap`] boxes its inputs to hand them back). The node is also the
+//! input's waker, so a wake and the poll it leads to touch one cache line
+//! per input. A wake marks the node scheduled and, if it was not, pushes it
+//! on an atomic stack, waking the merge's task only if the stack was empty.
+//! The merge takes the whole stack at once, appends it to a local
+//! round-robin queue and polls the queue front to back; an input that
 //! yields an item goes to the back, without any atomic operation. No search,
 //! whatever the number of inputs, and nothing is allocated per item.
 #![cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
@@ -24,8 +27,9 @@
 mod event;
 mod events;
 mod merge_map;
+#[allow(unsafe_code)]
+mod node;
 mod slots;
-mod wake_set;
 
 use core::fmt;
 use core::pin::Pin;

@@ -474,7 +474,7 @@ fn auto_traits() {
     send_sync_unpin::<MergeMap<u8, In>>();
     send_sync_unpin::<Events<'static, u8, In>>();
     send_sync_unpin::<Event<u8, u32>>();
-    // Unpin even over `!Unpin` inputs: they are boxed.
+    // Unpin even over `!Unpin` inputs: they live in nodes that never move.
     fn unpin<T: Unpin>() {}
     unpin::<Merge<NotUnpin>>();
 }
