@@ -31,7 +31,9 @@
 //! skips criterion and prints heap allocations per item (the measuring
 //! thread's, consuming phase only) for every entry, as a markdown table.
 //! `MERGE_BENCH_ONE="sparse aiter smol 65536 200000"` runs one entry once
-//! (for callgrind or perf) and prints its time per item.
+//! (for callgrind or perf) and prints its time per item;
+//! `MERGE_BENCH_YIELD=1` prints what one cooperative yield costs on each
+//! executor.
 #![allow(missing_docs)]
 
 use std::rc::Rc;
@@ -361,11 +363,63 @@ fn one_run(spec: &str) {
     );
 }
 
+/// What one cooperative yield (wake the own task, return `Pending`) costs on
+/// each executor (`MERGE_BENCH_YIELD`): the price a merge pays each time its
+/// budget runs out. Prints the median of 5 runs of 100,000 yields.
+fn yield_costs() {
+    struct Yields(u32);
+    impl OnRuntime for Yields {
+        type Output = Duration;
+        async fn run<R: CliRuntime>(self, _rt: R) -> Duration {
+            let started = std::time::Instant::now();
+            for _ in 0..self.0 {
+                let mut yielded = false;
+                std::future::poll_fn(|cx| {
+                    if std::mem::replace(&mut yielded, true) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        cx.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                })
+                .await;
+            }
+            started.elapsed()
+        }
+    }
+    const YIELDS: u32 = 100_000;
+    fn median(mut f: impl FnMut() -> Duration) -> f64 {
+        let mut runs: Vec<Duration> = (0..5).map(|_| f()).collect();
+        runs.sort();
+        runs[2].as_secs_f64() * 1e9 / f64::from(YIELDS)
+    }
+    let tokio = tokio_rt();
+    for kind in RuntimeKind::ALL {
+        let ns = median(|| block_on(kind, &tokio, Yields(YIELDS)));
+        let executor = if kind == RuntimeKind::Tokio {
+            "tokio (current-thread, no drivers)".to_owned()
+        } else {
+            format!("{kind} (block_on)")
+        };
+        println!("{executor}: {ns:.0} ns per yield");
+    }
+    let ns = median(|| {
+        aiter_bench::runtime::block_on(RuntimeKind::Tokio, Yields(YIELDS)).expect("tokio runtime")
+    });
+    println!("tokio (current-thread, all drivers): {ns:.0} ns per yield");
+    let ns = median(|| futures::executor::block_on(Yields(YIELDS).run(aiter::tokio::Tokio)));
+    println!("futures::executor::block_on: {ns:.0} ns per yield");
+}
+
 criterion_group!(benches, bench_ready, bench_sparse);
 
 fn main() {
     if std::env::var_os("MERGE_BENCH_ALLOCS").is_some() {
         allocation_table();
+        return;
+    }
+    if std::env::var_os("MERGE_BENCH_YIELD").is_some() {
+        yield_costs();
         return;
     }
     if let Ok(spec) = std::env::var("MERGE_BENCH_ONE") {

@@ -412,17 +412,20 @@ impl<E, T> Nodes<E, T> {
         })
     }
 
-    /// Polls the input of live node `index` with the node's own waker.
+    /// Polls the input of node `index` with the node's own waker; `None`
+    /// if the node is vacant.
     #[inline]
-    pub(crate) fn poll_next(&mut self, index: usize) -> Poll<Option<E::Item>>
+    pub(crate) fn poll_next(&mut self, index: usize) -> Option<Poll<Option<E::Item>>>
     where
         E: Stream,
     {
         let node = self.node(index);
         // SAFETY: `&mut self`: no other reference to the body exists; the
         // input only reaches its header through the waker below.
-        let body = unsafe { &mut *self.body(index) };
-        assert!(body.live, "merge: node {index} is vacant");
+        let body = unsafe { &mut *(*node.as_ptr()).body.get() };
+        if !body.live {
+            return None;
+        }
         // A borrowed waker: no reference of its own (the merge's covers
         // it), so it must not be dropped; clones take their own.
         // SAFETY: the header pointer and vtable satisfy the vtable's
@@ -434,7 +437,7 @@ impl<E, T> Nodes<E, T> {
         // SAFETY: `live`: initialised; it never moves until dropped in
         // place (`end`, `drop`) or taken out as `Unpin` (`take`).
         let value = unsafe { Pin::new_unchecked(body.value.assume_init_mut()) };
-        value.poll_next(&mut Context::from_waker(&waker))
+        Some(value.poll_next(&mut Context::from_waker(&waker)))
     }
 
     /// A waker of node `index` that owns its own reference (for tests).

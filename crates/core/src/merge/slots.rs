@@ -21,7 +21,7 @@
 //! nodes, and room for them is reserved when nodes are made, so no item
 //! allocates.
 
-use alloc::collections::VecDeque;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
@@ -60,7 +60,7 @@ pub(crate) struct Slots<E, T> {
     live: usize,
     /// Slots to poll, in round-robin order; each at most once. An entry
     /// whose slot was freed meanwhile is skipped.
-    ready: VecDeque<usize>,
+    ready: Ring,
     budget: usize,
     /// Input polls since the last `Pending`.
     polls: usize,
@@ -73,7 +73,7 @@ impl<E, T> Slots<E, T> {
             used: 0,
             vacant: Vec::new(),
             live: 0,
-            ready: VecDeque::new(),
+            ready: Ring::new(),
             budget: DEFAULT_BUDGET,
             polls: 0,
         }
@@ -106,8 +106,7 @@ impl<E, T> Slots<E, T> {
     /// never allocates.
     fn grow(&mut self) {
         self.nodes.grow();
-        let room = self.nodes.capacity().saturating_sub(self.ready.len());
-        self.ready.reserve(room);
+        self.ready.reserve(self.nodes.capacity());
     }
 
     /// Adds an input, queued to be polled (after the inputs already
@@ -184,9 +183,7 @@ impl<E: Stream, T> Slots<E, T> {
             if self.nodes.has_wakes() {
                 self.drain_wakes();
             }
-            // The slot stays at the front while it is polled: if the input
-            // panics, it is still queued.
-            let Some(&index) = self.ready.front() else {
+            let Some(index) = self.ready.pop_front() else {
                 if self.live == 0 {
                     self.polls = 0;
                     return Polled::Empty;
@@ -200,15 +197,20 @@ impl<E: Stream, T> Slots<E, T> {
                 self.polls = 0;
                 return Polled::Pending;
             };
-            if !self.nodes.is_live(index) {
+            // If the input panics, it goes back to the front of the queue
+            // (it stays scheduled, so nothing else would queue it).
+            let requeue = Requeue {
+                ready: &mut self.ready,
+                index,
+            };
+            let Some(polled) = self.nodes.poll_next(index) else {
+                core::mem::forget(requeue);
                 // Freed after it was queued.
-                self.ready.pop_front();
                 self.nodes.release(index);
                 continue;
-            }
+            };
+            core::mem::forget(requeue);
             self.polls += 1;
-            let polled = self.nodes.poll_next(index);
-            self.ready.pop_front();
             match polled {
                 Poll::Ready(Some(item)) => {
                     // It must be asked again: back of the queue, still
@@ -262,6 +264,87 @@ impl<E: Stream, T> Slots<E, T> {
             };
         }
         (lower, upper)
+    }
+}
+
+/// Puts a slot back at the front of the queue if its input panics.
+struct Requeue<'a> {
+    ready: &'a mut Ring,
+    index: usize,
+}
+
+impl Drop for Requeue<'_> {
+    fn drop(&mut self) {
+        self.ready.push_front(self.index);
+    }
+}
+
+/// The ready queue: a FIFO of slot indices in a ring whose size is a power
+/// of two at least the number of nodes. Every node is queued at most once,
+/// so it never fills up: a push is a store and an increment.
+struct Ring {
+    buf: Vec<usize>,
+    /// Positions of the front and one past the back, counted without
+    /// wrapping around the ring (`head <= tail`, `tail - head <= len`).
+    head: usize,
+    tail: usize,
+}
+
+impl Ring {
+    fn new() -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            tail: 0,
+        }
+    }
+
+    /// Room for `nodes` entries.
+    fn reserve(&mut self, nodes: usize) {
+        if nodes <= self.buf.len() {
+            return;
+        }
+        let mut buf = vec![0; nodes.next_power_of_two()];
+        let mut len = 0;
+        while let Some(index) = self.pop_front() {
+            buf[len] = index;
+            len += 1;
+        }
+        *self = Self {
+            buf,
+            head: 0,
+            tail: len,
+        };
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.buf.len().wrapping_sub(1)
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<usize> {
+        if self.head == self.tail {
+            return None;
+        }
+        let index = self.buf[self.head & self.mask()];
+        self.head = self.head.wrapping_add(1);
+        Some(index)
+    }
+
+    #[inline]
+    fn push_back(&mut self, index: usize) {
+        debug_assert!(self.tail.wrapping_sub(self.head) < self.buf.len());
+        let at = self.tail & self.mask();
+        self.buf[at] = index;
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Puts back the entry just popped.
+    fn push_front(&mut self, index: usize) {
+        self.head = self.head.wrapping_sub(1);
+        let at = self.head & self.mask();
+        self.buf[at] = index;
     }
 }
 

@@ -123,7 +123,8 @@ mod unit {
         assert_eq!(c_drops.load(SeqCst), 1);
         let kept = nodes.waker(1);
         let other = nodes.waker(CHUNK + 1);
-        assert_eq!(nodes.poll_next(1), Poll::Pending);
+        assert_eq!(nodes.poll_next(1), Some(Poll::Pending));
+        assert_eq!(nodes.poll_next(2), None, "ended: vacant");
         drop(nodes);
         assert_eq!((a_drops.load(SeqCst), b_drops.load(SeqCst)), (1, 1));
         // The merge's task was released with the merge.
