@@ -174,28 +174,19 @@ impl<E, T> Slots<E, T> {
 impl<E: Stream, T> Slots<E, T> {
     /// Polls queued inputs in order until one yields an item or ends,
     /// nothing is queued, or the budget is spent.
+    ///
+    /// The loop is the common case (budget left, no wake to take in, an
+    /// input queued); the rest is in [`Slots::make_ready`], out of line.
     #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
         loop {
-            if self.polls >= self.budget {
-                return self.yield_to_executor(cx);
-            }
-            if self.nodes.has_wakes() {
-                self.drain_wakes();
+            if self.polls >= self.budget || self.nodes.has_wakes() || self.ready.is_empty() {
+                if let Some(done) = self.make_ready(cx) {
+                    return done;
+                }
             }
             let Some(index) = self.ready.pop_front() else {
-                if self.live == 0 {
-                    self.polls = 0;
-                    return Polled::Empty;
-                }
-                // Register, then look again: a wake between the last drain
-                // and the registration is not lost.
-                self.nodes.register(cx.waker());
-                if self.nodes.has_wakes() {
-                    continue;
-                }
-                self.polls = 0;
-                return Polled::Pending;
+                continue;
             };
             // If the input panics, it goes back to the front of the queue
             // (it stays scheduled, so nothing else would queue it).
@@ -203,13 +194,13 @@ impl<E: Stream, T> Slots<E, T> {
                 ready: &mut self.ready,
                 index,
             };
-            let Some(polled) = self.nodes.poll_next(index) else {
-                core::mem::forget(requeue);
+            let polled = self.nodes.poll_next(index);
+            core::mem::forget(requeue);
+            let Some(polled) = polled else {
                 // Freed after it was queued.
                 self.nodes.release(index);
                 continue;
             };
-            core::mem::forget(requeue);
             self.polls += 1;
             match polled {
                 Poll::Ready(Some(item)) => {
@@ -219,11 +210,9 @@ impl<E: Stream, T> Slots<E, T> {
                     return Polled::Item { index, item };
                 }
                 Poll::Ready(None) => {
-                    self.nodes.release(index);
-                    self.live -= 1;
-                    self.vacant.push(index);
-                    let tag = self.nodes.end(index);
-                    return Polled::Ended { tag };
+                    return Polled::Ended {
+                        tag: self.end(index),
+                    }
                 }
                 Poll::Pending => {
                     if !self.nodes.idle(index) {
@@ -233,6 +222,44 @@ impl<E: Stream, T> Slots<E, T> {
                 }
             }
         }
+    }
+
+    /// Before a poll, when the budget is spent, wakes arrived or nothing is
+    /// queued: yields, takes the wakes in, or finds nothing to do. `None`
+    /// when an input is queued and may be polled.
+    #[cold]
+    fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item, T>> {
+        loop {
+            if self.polls >= self.budget {
+                return Some(self.yield_to_executor(cx));
+            }
+            if self.nodes.has_wakes() {
+                self.drain_wakes();
+            }
+            if !self.ready.is_empty() {
+                return None;
+            }
+            if self.live == 0 {
+                self.polls = 0;
+                return Some(Polled::Empty);
+            }
+            // Register, then look again: a wake between the last drain and
+            // the registration is not lost.
+            self.nodes.register(cx.waker());
+            if !self.nodes.has_wakes() {
+                self.polls = 0;
+                return Some(Polled::Pending);
+            }
+        }
+    }
+
+    /// Frees slot `index`, whose input just ended; returns its tag.
+    #[cold]
+    fn end(&mut self, index: usize) -> T {
+        self.nodes.release(index);
+        self.live -= 1;
+        self.vacant.push(index);
+        self.nodes.end(index)
     }
 
     /// Appends every woken slot to the ready queue.
@@ -320,6 +347,11 @@ impl Ring {
     #[inline]
     fn mask(&self) -> usize {
         self.buf.len().wrapping_sub(1)
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.head == self.tail
     }
 
     #[inline]
