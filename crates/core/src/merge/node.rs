@@ -10,13 +10,13 @@
 //! # Wakes
 //! A node's `state` has two bits. `SCHEDULED`: the node is on the wake
 //! stack, in the merge's local ready queue, or being polled, so a wake need
-//! not queue it. `NOTIFIED`: woken since the merge took it off the stack or
-//! started its poll.
-//! - A wake sets both bits (one atomic operation). If `SCHEDULED` was clear,
-//!   it pushes the node on the wake stack (a lock-free intrusive stack: one
+//! not queue it. `NOTIFIED`: woken again while scheduled (never set alone).
+//! - A wake of an idle node sets `SCHEDULED` (one compare-and-swap), pushes
+//!   the node on the wake stack (a lock-free intrusive stack: one
 //!   compare-and-swap) and, if the stack was empty, wakes the merge's task.
-//! - The merge takes the whole stack at once (one swap), clears `NOTIFIED`
-//!   of each node taken and appends it to its local queue.
+//!   A wake of a scheduled node sets `NOTIFIED` and nothing else.
+//! - The merge takes the whole stack at once (one swap) and appends it to
+//!   its local queue, without touching the nodes' states.
 //! - An input that yields an item stays `SCHEDULED` and goes back into the
 //!   local queue: no atomic operation per item while inputs stay ready.
 //! - An input that returns `Pending` goes idle with a compare-and-swap from
@@ -57,7 +57,7 @@ pub(crate) const CHUNK: usize = 64;
 
 /// On the wake stack, in the local queue, or being polled.
 const SCHEDULED: usize = 1;
-/// Woken since the merge took the node or started polling it.
+/// Woken while scheduled (a poll that starts after the wake is owed).
 const NOTIFIED: usize = 2;
 
 /// The part of a node its wakers use.
@@ -180,8 +180,25 @@ impl Header {
     /// Wakes this node's input: queues it for the merge unless it is
     /// scheduled already (then marks it notified).
     fn wake(&self) {
-        if self.state.fetch_or(SCHEDULED | NOTIFIED, AcqRel) & SCHEDULED != 0 {
-            return;
+        let mut state = self.state.load(Relaxed);
+        loop {
+            // Idle: schedule it (and queue it below). Scheduled: mark it
+            // notified, unless it is already.
+            let new = if state & SCHEDULED == 0 {
+                SCHEDULED
+            } else if state & NOTIFIED == 0 {
+                state | NOTIFIED
+            } else {
+                return;
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, AcqRel, Relaxed)
+            {
+                Ok(_) if new == SCHEDULED => break,
+                Ok(_) => return,
+                Err(now) => state = now,
+            }
         }
         // This wake set `SCHEDULED`: it alone owns `next` until the merge
         // takes the node off the stack.
@@ -487,7 +504,7 @@ impl<E, T> Nodes<E, T> {
     }
 
     /// Takes every node off the wake stack and calls `f` with each index,
-    /// last woken first; they stay scheduled, their notifications cleared.
+    /// last woken first; they stay scheduled.
     pub(crate) fn drain(&self, mut f: impl FnMut(usize)) {
         let mut top = self.shared().stack.swap(ptr::null_mut(), Acquire);
         while let Some(header) = NonNull::new(top) {
@@ -497,7 +514,6 @@ impl<E, T> Nodes<E, T> {
             // The node is scheduled, so no wake pushes it again before the
             // merge lets it go idle: `next` is stable.
             top = header.next.load(Relaxed);
-            header.state.swap(SCHEDULED, AcqRel);
             f(header.index);
         }
     }
