@@ -28,15 +28,19 @@
 //! Every routine checks the count and the sum of what it received.
 //!
 //! `MERGE_BENCH_ALLOCS=1 cargo bench --bench merge --features tokio,async-std,smol`
-//! skips criterion and prints heap allocations per item (whole process,
-//! consuming phase only) for every entry, as a markdown table.
+//! skips criterion and prints heap allocations per item (the measuring
+//! thread's, consuming phase only) for every entry, as a markdown table.
+//! `MERGE_BENCH_ONE="sparse aiter smol 65536 200000"` runs one entry once
+//! (for callgrind or perf) and prints its time per item;
+//! `MERGE_BENCH_YIELD=1` prints what one cooperative yield costs on each
+//! executor.
 #![allow(missing_docs)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use aiter_bench::allocs;
 use aiter_bench::runtime::{CliRuntime, OnRuntime, RuntimeKind};
 use aiter_bench::workloads::merge::{
     check, run_merge, schedule, Impl, Inputs, MergeRun, Merger, Outcome, Probe, Shape,
@@ -45,45 +49,12 @@ use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughpu
 use futures::Stream;
 
 // ---------------------------------------------------------------------------
-// Allocation counting (only switched on by `MERGE_BENCH_ALLOCS`).
-
-struct CountingAlloc;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` unchanged; the counter is a
-// static atomic (no allocation, no re-entrancy).
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: as above; `ptr` came from `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+// Allocation counting (only switched on by `MERGE_BENCH_ALLOCS`): aiter-bench's
+// counting allocator, which counts the measuring thread's allocations while
+// the clock runs.
 
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
+static GLOBAL: allocs::CountingAlloc = allocs::CountingAlloc;
 
 static COUNT_MODE: AtomicBool = AtomicBool::new(false);
 
@@ -91,7 +62,7 @@ static COUNT_MODE: AtomicBool = AtomicBool::new(false);
 /// the allocation pass.
 fn count_allocations(clock_running: bool) {
     if COUNT_MODE.load(Ordering::Relaxed) {
-        COUNTING.store(clock_running, Ordering::SeqCst);
+        allocs::probe(clock_running);
     }
 }
 
@@ -336,9 +307,8 @@ fn allocation_table() {
                 for (k, &n) in SIZES.iter().enumerate() {
                     // A warm-up run, then the counted one.
                     run_once(shape, entry, kind, &tokio, n, total, &scheds[k]);
-                    ALLOCATIONS.store(0, Ordering::SeqCst);
                     let (_, items) = run_once(shape, entry, kind, &tokio, n, total, &scheds[k]);
-                    let per_item = ALLOCATIONS.load(Ordering::SeqCst) as f64 / items as f64;
+                    let per_item = allocs::last() as f64 / items as f64;
                     row += &format!(" {per_item:.3} |");
                 }
                 println!("{row}");
@@ -347,11 +317,113 @@ fn allocation_table() {
     }
 }
 
+/// One run of one entry, for profilers (`MERGE_BENCH_ONE`): `SHAPE ENTRY
+/// RUNTIME N ITEMS`, e.g. `sparse aiter smol 65536 200000`; ENTRY is
+/// `aiter`, `select_all`, `stream_map`, `fc`, `fb`, `tasks` or `oracle`.
+/// Prints the time per item.
+fn one_run(spec: &str) {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let [shape, entry, kind, n, items] = words[..] else {
+        panic!("MERGE_BENCH_ONE: expected `SHAPE ENTRY RUNTIME N ITEMS`, got {spec:?}");
+    };
+    let shape = match shape {
+        "ready" => Shape::Ready,
+        "sparse" => Shape::Sparse,
+        other => panic!("MERGE_BENCH_ONE: unknown shape {other:?}"),
+    };
+    let entry = match entry {
+        "aiter" => Entry::Workload(Impl::Aiter),
+        "select_all" => Entry::Workload(Impl::SelectAll),
+        "stream_map" => Entry::Workload(Impl::StreamMap),
+        "fc" => Entry::Workload(Impl::FcMerge),
+        "fb" => Entry::FbMergeUnbounded,
+        "tasks" => Entry::Workload(Impl::Tasks),
+        "oracle" => Entry::Workload(Impl::Oracle),
+        other => panic!("MERGE_BENCH_ONE: unknown entry {other:?}"),
+    };
+    let kind = RuntimeKind::ALL
+        .into_iter()
+        .find(|k| k.name() == kind)
+        .unwrap_or_else(|| panic!("MERGE_BENCH_ONE: unknown runtime {kind:?}"));
+    let n: usize = n.parse().expect("MERGE_BENCH_ONE: N");
+    let items: usize = items.parse().expect("MERGE_BENCH_ONE: ITEMS");
+    let (elapsed, items) = run_once(
+        shape,
+        entry,
+        kind,
+        &tokio_rt(),
+        n,
+        items,
+        &sparse_schedule(shape, n, items),
+    );
+    println!(
+        "{} {kind} N={n}: {items} items, {:.1} ns/item",
+        entry.name(),
+        elapsed.as_secs_f64() * 1e9 / items as f64
+    );
+}
+
+/// What one cooperative yield (wake the own task, return `Pending`) costs on
+/// each executor (`MERGE_BENCH_YIELD`): the price a merge pays each time its
+/// budget runs out. Prints the median of 5 runs of 100,000 yields.
+fn yield_costs() {
+    struct Yields(u32);
+    impl OnRuntime for Yields {
+        type Output = Duration;
+        async fn run<R: CliRuntime>(self, _rt: R) -> Duration {
+            let started = std::time::Instant::now();
+            for _ in 0..self.0 {
+                let mut yielded = false;
+                std::future::poll_fn(|cx| {
+                    if std::mem::replace(&mut yielded, true) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        cx.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                })
+                .await;
+            }
+            started.elapsed()
+        }
+    }
+    const YIELDS: u32 = 100_000;
+    fn median(mut f: impl FnMut() -> Duration) -> f64 {
+        let mut runs: Vec<Duration> = (0..5).map(|_| f()).collect();
+        runs.sort();
+        runs[2].as_secs_f64() * 1e9 / f64::from(YIELDS)
+    }
+    let tokio = tokio_rt();
+    for kind in RuntimeKind::ALL {
+        let ns = median(|| block_on(kind, &tokio, Yields(YIELDS)));
+        let executor = if kind == RuntimeKind::Tokio {
+            "tokio (current-thread, no drivers)".to_owned()
+        } else {
+            format!("{kind} (block_on)")
+        };
+        println!("{executor}: {ns:.0} ns per yield");
+    }
+    let ns = median(|| {
+        aiter_bench::runtime::block_on(RuntimeKind::Tokio, Yields(YIELDS)).expect("tokio runtime")
+    });
+    println!("tokio (current-thread, all drivers): {ns:.0} ns per yield");
+    let ns = median(|| futures::executor::block_on(Yields(YIELDS).run(aiter::tokio::Tokio)));
+    println!("futures::executor::block_on: {ns:.0} ns per yield");
+}
+
 criterion_group!(benches, bench_ready, bench_sparse);
 
 fn main() {
     if std::env::var_os("MERGE_BENCH_ALLOCS").is_some() {
         allocation_table();
+        return;
+    }
+    if std::env::var_os("MERGE_BENCH_YIELD").is_some() {
+        yield_costs();
+        return;
+    }
+    if let Ok(spec) = std::env::var("MERGE_BENCH_ONE") {
+        one_run(&spec);
         return;
     }
     benches();

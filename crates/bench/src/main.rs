@@ -10,6 +10,11 @@ use aiter_bench::runtime::RuntimeKind;
 use aiter_bench::size::parse_size;
 use clap::Parser;
 
+/// Counts the allocations of a sample's timed part, for the workloads that
+/// report allocations per item.
+#[global_allocator]
+static GLOBAL: aiter_bench::allocs::CountingAlloc = aiter_bench::allocs::CountingAlloc;
+
 /// The runtime comparison of aiter: workloads on tokio, async-std and smol,
 /// against the peers and Python's asyncio, as a report with 95 % intervals.
 #[derive(Debug, Parser)]

@@ -124,6 +124,11 @@ pub fn derived_cases(workload: &str, cases: &[Case], config: &Config) -> Vec<Cas
             continue;
         }
         let p = &c.parameters;
+        // A title whose cases say `"python": false` has no Python row
+        // (merge at N = 65536: tens of seconds per run).
+        if p.get("python").and_then(serde_json::Value::as_bool) == Some(false) {
+            continue;
+        }
         let (Some(shape), Some(inputs), Some(items)) = (
             p.get("shape").and_then(|v| v.as_str()),
             p.get("inputs").and_then(serde_json::Value::as_u64),
@@ -137,7 +142,9 @@ pub fn derived_cases(workload: &str, cases: &[Case], config: &Config) -> Vec<Cas
             inputs.to_string(),
             items.to_string(),
         ];
-        if let Some(case) = case(config, &c.workload, p.clone(), c.metrics.clone(), args) {
+        // peers.py reports the first metric (time per item) only.
+        let metrics = c.metrics[..1].to_vec();
+        if let Some(case) = case(config, &c.workload, p.clone(), metrics, args) {
             derived.push(case);
         }
     }

@@ -218,6 +218,7 @@ impl Report {
         if let Some((group, note)) = crate::workloads::cursor_postgres::overlap_note(&records) {
             group_notes.insert(group, note);
         }
+        group_notes.extend(crate::workloads::merge::oracle_notes(&records));
         Report {
             tool: "aiter-bench",
             aiter_version: machine

@@ -1,6 +1,8 @@
 //! Merging N streams: aiter's `merge` against `futures::stream::select_all`,
 //! `futures_concurrency`'s `Merge` and (on tokio) `tokio_stream::StreamMap`,
-//! on each runtime, in nanoseconds per item.
+//! on each runtime, in nanoseconds and allocations per item, with the
+//! *oracle* (no merge: the consumer reads the input it knows is ready) as
+//! the floor of each runtime.
 //!
 //! - *ready*: every input is `futures::stream::iter` over a range, always
 //!   ready: the cost of the merge itself.
@@ -10,13 +12,22 @@
 //!   inputs are ready whenever the merge is polled: merges that poll or scan
 //!   every input per item pay for N.
 //!
-//! N is 2, 64 and 1024 (2 and 256 with `--quick`). Timing covers consuming
-//! the items only (inputs and merge are built before the clock starts);
-//! every run checks the number of items and their sum (the check).
+//! N is 2, 64 and 1024, and 65536 for the sparse case (2 and 256 with
+//! `--quick`); at N = 65536 the merges that poll or scan every input per item
+//! (futures-concurrency, StreamMap), and Python's asyncio merge, are left
+//! out, with a note: they take tens of microseconds to milliseconds per
+//! item there. Timing covers
+//! consuming the items only (inputs and merge are built before the clock
+//! starts); every run checks the number of items and their sum (the check).
+//! Allocations are counted between the clock's start and stop when the
+//! binary's counting allocator is installed ([`crate::allocs`]).
+//!
+//! The report's notes give each entry's overhead over the oracle of its
+//! runtime ([`oracle_notes`]): the cost of the merge itself.
 //!
 //! The criterion bench `benches/merge.rs` runs the same code ([`MergeRun`],
-//! [`run_merge`] with its own [`Merger`]) at larger N, with two more
-//! entries the report leaves out: [`Impl::Tasks`] and [`Impl::Oracle`].
+//! [`run_merge`] with its own [`Merger`]) at larger N, with one more
+//! entry the report leaves out: [`Impl::Tasks`].
 
 use std::collections::BTreeMap;
 use std::pin::{pin, Pin};
@@ -27,7 +38,9 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::{Stream, StreamExt};
 
+use crate::allocs;
 use crate::bench::{BenchError, Case, Config, Metric, Sample, Workload};
+use crate::report::Record;
 use crate::runtime::{self, CliRuntime, OnRuntime, RuntimeKind};
 
 /// The merge workload (`--only merge`).
@@ -37,6 +50,11 @@ pub struct MergeStreams;
 const NS_PER_ITEM: Metric = Metric {
     name: "time per item",
     unit: "ns/item",
+};
+
+const ALLOCS_PER_ITEM: Metric = Metric {
+    name: "allocations per item",
+    unit: "allocs/item",
 };
 
 /// Which merge a run uses.
@@ -70,12 +88,18 @@ impl Impl {
         }
     }
 
-    /// The merges the report runs on `kind` (StreamMap is tokio's).
-    fn on(kind: RuntimeKind) -> Vec<Impl> {
-        let mut all = vec![Impl::Aiter, Impl::SelectAll, Impl::FcMerge];
-        if kind == RuntimeKind::Tokio {
-            all.push(Impl::StreamMap);
+    /// The merges the report runs on `kind` with `n` inputs of `shape`
+    /// (StreamMap is tokio's; the merges that poll or scan every input per
+    /// item sit out the sparse case at N = 65536), then the oracle.
+    fn on(kind: RuntimeKind, shape: Shape, n: usize) -> Vec<Impl> {
+        let mut all = vec![Impl::Aiter, Impl::SelectAll];
+        if !scans_too_long(shape, n) {
+            all.push(Impl::FcMerge);
+            if kind == RuntimeKind::Tokio {
+                all.push(Impl::StreamMap);
+            }
         }
+        all.push(Impl::Oracle);
         all
     }
 }
@@ -238,20 +262,29 @@ impl Workload for MergeStreams {
     }
 
     fn cases(&self, config: &Config) -> Result<Vec<Case>, BenchError> {
-        let sizes: &[usize] = if config.quick {
-            &[2, 256]
+        let count_allocations = allocs::installed();
+        let metrics = if count_allocations {
+            vec![NS_PER_ITEM, ALLOCS_PER_ITEM]
         } else {
-            &[2, 64, 1024]
+            vec![NS_PER_ITEM]
         };
         let mut cases = Vec::new();
         for shape in [Shape::Ready, Shape::Sparse] {
-            let total = match (shape, config.quick) {
-                (Shape::Ready, false) => 1_000_000,
-                (Shape::Ready, true) => 200_000,
-                (Shape::Sparse, false) => 200_000,
-                (Shape::Sparse, true) => 50_000,
+            let (sizes, total): (&[usize], usize) = match (shape, config.quick) {
+                (Shape::Ready, false) => (&[2, 64, 1024], 1_000_000),
+                (Shape::Ready, true) => (&[2, 256], 200_000),
+                (Shape::Sparse, false) => (&[2, 64, 1024, 65_536], 200_000),
+                (Shape::Sparse, true) => (&[2, 256], 50_000),
             };
             for &n in sizes {
+                if scans_too_long(shape, n) {
+                    config.note(format!(
+                        "merge {}, N={n}: futures-concurrency Merge, tokio-stream \
+                         StreamMap and python (asyncio) are left out (tens of µs to ms \
+                         per item at this N)",
+                        shape.name()
+                    ));
+                }
                 // Every input gets the same number of items.
                 let inputs = Inputs::new(shape, n, total);
                 let items = inputs.items();
@@ -260,24 +293,32 @@ impl Workload for MergeStreams {
                 parameters.insert("inputs".to_owned(), n.into());
                 parameters.insert("items".to_owned(), items.into());
                 parameters.insert("shape".to_owned(), shape.name().into());
+                if scans_too_long(shape, n) {
+                    // No Python row either (see `python::derived_cases`).
+                    parameters.insert("python".to_owned(), false.into());
+                }
                 for kind in RuntimeKind::ALL {
-                    for imp in Impl::on(kind) {
+                    for imp in Impl::on(kind, shape, n) {
                         let inputs = inputs.clone();
                         cases.push(Case {
                             workload: workload.clone(),
                             implementation: imp.name().to_owned(),
                             runtime: Some(kind),
                             parameters: parameters.clone(),
-                            metrics: vec![NS_PER_ITEM],
+                            metrics: metrics.clone(),
                             routine: Box::new(move || {
                                 let run = MergeRun {
                                     imp,
                                     inputs: inputs.clone(),
-                                    probe: |_| {},
+                                    probe: allocs::probe,
                                 };
                                 let elapsed = check(runtime::block_on(kind, run)?, items)?;
+                                let mut values = vec![elapsed.as_secs_f64() * 1e9 / items as f64];
+                                if count_allocations {
+                                    values.push(allocs::last() as f64 / items as f64);
+                                }
                                 Ok(Sample {
-                                    values: vec![elapsed.as_secs_f64() * 1e9 / items as f64],
+                                    values,
                                     check: expected_sum(items),
                                 })
                             }),
@@ -288,6 +329,56 @@ impl Workload for MergeStreams {
         }
         Ok(cases)
     }
+}
+
+/// Whether the merges that poll or scan every input per item
+/// (futures-concurrency, StreamMap) sit out `n` inputs of `shape`.
+fn scans_too_long(shape: Shape, n: usize) -> bool {
+    shape == Shape::Sparse && n > 1024
+}
+
+/// The notes on the merge groups' time per item: for each group and
+/// runtime, every entry's median minus the oracle's (the cost of the merge
+/// itself), keyed by the group.
+pub fn oracle_notes(records: &[Record]) -> Vec<(String, String)> {
+    let mut notes: Vec<(String, String)> = Vec::new();
+    let groups = records
+        .iter()
+        .filter(|r| r.workload.starts_with("merge ") && r.metric == NS_PER_ITEM.name);
+    for group in groups.map(Record::group) {
+        if notes.iter().any(|(g, _)| *g == group) {
+            continue;
+        }
+        let members: Vec<&Record> = records.iter().filter(|r| r.group() == group).collect();
+        let mut parts = Vec::new();
+        for rt in RuntimeKind::ALL {
+            let on_rt = || members.iter().filter(|r| r.runtime == Some(rt.name()));
+            let Some(oracle) = on_rt().find(|r| r.implementation == Impl::Oracle.name()) else {
+                continue;
+            };
+            let mut entries: Vec<(f64, &str)> = on_rt()
+                .filter(|r| r.implementation != Impl::Oracle.name())
+                .map(|r| (r.median - oracle.median, r.implementation.as_str()))
+                .collect();
+            entries.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let listed: Vec<String> = entries
+                .iter()
+                .map(|(over, name)| format!("{name} {over:+.1}"))
+                .collect();
+            parts.push(format!(
+                "{rt} (oracle {:.1}): {}",
+                oracle.median,
+                listed.join(", ")
+            ));
+        }
+        if !parts.is_empty() {
+            notes.push((
+                group,
+                format!("overhead over the oracle, ns/item: {}", parts.join("; ")),
+            ));
+        }
+    }
+    notes
 }
 
 /// The sum of `0..items`: what every run must receive.
@@ -596,6 +687,56 @@ mod tests {
             };
             check(runtime::block_on(RuntimeKind::Smol, run).unwrap(), 100).unwrap();
         }
+    }
+
+    #[test]
+    fn the_notes_give_each_entry_its_overhead_over_the_oracle_of_its_runtime() {
+        let timed = |imp: Impl, kind: RuntimeKind, ns: f64| crate::bench::Timed {
+            workload: "merge sparse, N=64".to_owned(),
+            implementation: imp.name().to_owned(),
+            runtime: Some(kind),
+            parameters: BTreeMap::new(),
+            metrics: vec![NS_PER_ITEM, ALLOCS_PER_ITEM],
+            samples: vec![
+                Sample {
+                    values: vec![ns, 0.0],
+                    check: 1,
+                };
+                3
+            ],
+        };
+        let cases = [
+            timed(Impl::Aiter, RuntimeKind::Tokio, 80.0),
+            timed(Impl::SelectAll, RuntimeKind::Tokio, 120.0),
+            timed(Impl::Oracle, RuntimeKind::Tokio, 50.0),
+            timed(Impl::Aiter, RuntimeKind::Smol, 95.5),
+            timed(Impl::Oracle, RuntimeKind::Smol, 60.0),
+            // No oracle on async-std: no note for it.
+            timed(Impl::Aiter, RuntimeKind::AsyncStd, 70.0),
+        ];
+        let config = Config::new(
+            RuntimeKind::ALL.to_vec(),
+            None,
+            true,
+            None,
+            vec![],
+            "x".into(),
+        );
+        let report = crate::bench::report::Report::new(
+            crate::machine::Machine::detect(),
+            &config,
+            &cases,
+            Duration::ZERO,
+        );
+        let notes = oracle_notes(&report.records);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].0, "merge sparse, N=64: time per item");
+        assert_eq!(
+            notes[0].1,
+            "overhead over the oracle, ns/item: tokio (oracle 50.0): aiter merge +30.0, \
+             futures select_all +70.0; smol (oracle 60.0): aiter merge +35.5"
+        );
+        assert_eq!(report.group_notes.get(&notes[0].0), Some(&notes[0].1));
     }
 
     #[test]

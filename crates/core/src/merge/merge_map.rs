@@ -83,7 +83,8 @@ use super::{Event, Events};
 #[must_use = "streams do nothing unless polled"]
 pub struct MergeMap<K, S> {
     keys: BTreeMap<K, usize>,
-    slots: Slots<S, K>,
+    /// Each input boxed, so that it can be handed back pinned.
+    slots: Slots<Pin<Box<S>>, K>,
 }
 
 impl<K, S> MergeMap<K, S> {
@@ -152,13 +153,17 @@ impl<K, S> MergeMap<K, S> {
     /// assert_eq!(hints, [("a", 3), ("b", 5)]);
     /// ```
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, Pin<&mut S>)> {
-        self.slots.iter_mut()
+        self.slots
+            .iter_mut()
+            .map(|(key, stream)| (key, stream.get_mut().as_mut()))
     }
 
     /// Every live input, in the order of [`MergeMap::iter_mut`], pinned as
     /// it is stored.
     pub fn values_mut(&mut self) -> impl Iterator<Item = Pin<&mut S>> {
-        self.slots.iter_mut().map(|(_, stream)| stream)
+        self.slots
+            .iter_mut()
+            .map(|(_, stream)| stream.get_mut().as_mut())
     }
 
     /// A stream of [`Event`]s: every item as `Event::Item(key, item)` and the
@@ -218,9 +223,9 @@ impl<K: Ord + Clone, S> MergeMap<K, S> {
     /// ```
     pub fn insert_pinned(&mut self, key: K, stream: S) -> Option<Pin<Box<S>>> {
         if let Some(&index) = self.keys.get(&key) {
-            return Some(self.slots.replace(index, stream));
+            return Some(self.slots.replace(index, Box::pin(stream)));
         }
-        let index = self.slots.insert(stream, key.clone());
+        let index = self.slots.insert(Box::pin(stream), key.clone());
         self.keys.insert(key, index);
         None
     }

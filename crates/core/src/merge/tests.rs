@@ -398,6 +398,32 @@ fn a_panic_in_an_input_propagates() {
     assert_eq!(err.downcast_ref::<&str>(), Some(&"input failed"));
 }
 
+#[cfg(feature = "std")]
+#[test]
+fn an_input_that_panicked_is_still_queued() {
+    let calls = Rc::new(Cell::new(0));
+    let flaky = {
+        let calls = Rc::clone(&calls);
+        futures::stream::poll_fn(move |_| -> Poll<Option<u8>> {
+            calls.set(calls.get() + 1);
+            match calls.get() {
+                1 => panic!("input failed once"),
+                2 => Poll::Ready(Some(5)),
+                _ => Poll::Ready(None),
+            }
+        })
+    };
+    let mut merged = merge([flaky]);
+    let (_, waker) = counting();
+    let caught =
+        std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| poll(&mut merged, &waker)));
+    assert!(caught.is_err());
+    // No wake is owed: the merge polls it again by itself.
+    assert_eq!(poll(&mut merged, &waker), Poll::Ready(Some(5)));
+    assert_eq!(poll(&mut merged, &waker), Poll::Ready(None));
+    assert_eq!(calls.get(), 3);
+}
+
 #[test]
 fn size_hint_is_the_saturating_sum() {
     let merged = merge([iter(0..3), iter(0..4)]);
@@ -452,7 +478,7 @@ fn auto_traits() {
     send_sync_unpin::<MergeMap<u8, In>>();
     send_sync_unpin::<Events<'static, u8, In>>();
     send_sync_unpin::<Event<u8, u32>>();
-    // Unpin even over `!Unpin` inputs: they are boxed.
+    // Unpin even over `!Unpin` inputs: they live in nodes that never move.
     fn unpin<T: Unpin>() {}
     unpin::<Merge<NotUnpin>>();
 }
