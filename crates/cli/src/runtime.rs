@@ -12,8 +12,8 @@
 //! - tokio: a **current-thread** runtime with all drivers. aiter's streams
 //!   run in one task and do their blocking file work on the blocking pool,
 //!   which the current-thread runtime has too; a multi-thread runtime only
-//!   adds cross-thread wake-ups (peers measured slower on it, see
-//!   `shared/research/baselines.md`, `tokio-lines-mt`).
+//!   adds cross-thread wake-ups (the peers' line readers measured slower
+//!   on it).
 //! - async-std: `async_std::task::block_on`.
 //! - smol: `smol::block_on`.
 
