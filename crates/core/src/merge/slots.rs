@@ -94,9 +94,19 @@ impl<E, T> Slots<E, T> {
     }
 
     /// Makes room for `additional` more inputs.
+    ///
+    /// # Panics
+    /// If the nodes could not fit in the address space (each takes at
+    /// least a 64-byte cache line), as `Vec::reserve` panics: a huge
+    /// capacity or a false `size_hint` fails at once instead of allocating
+    /// until memory runs out.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let fresh = additional.saturating_sub(self.vacant.len());
         let wanted = self.used.saturating_add(fresh);
+        assert!(
+            wanted <= isize::MAX as usize / 64,
+            "merge: capacity overflow ({wanted} inputs)"
+        );
         while self.nodes.capacity() < wanted {
             self.grow();
         }

@@ -922,3 +922,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+#[should_panic(expected = "capacity overflow")]
+fn a_capacity_beyond_the_address_space_panics_at_once() {
+    let _map: MergeMap<u8, iter::Iter<vec::IntoIter<u8>>> = MergeMap::with_capacity(usize::MAX);
+}
+
+#[test]
+#[should_panic(expected = "capacity overflow")]
+fn a_false_size_hint_panics_at_once() {
+    let mut merge = Merge::from_iter([iter(vec![1u8])]);
+    merge.extend(core::iter::repeat_with(|| iter(vec![2u8])).take(usize::MAX));
+}
