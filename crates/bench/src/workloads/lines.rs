@@ -520,45 +520,25 @@ impl OnRuntime for AiterFromAsyncRead {
     type Output = Result<(Counted, Duration), String>;
 
     async fn run<R: CliRuntime>(self, _rt: R) -> Self::Output {
-        use aiter::lines::{LineReader, Lines};
         let started = Instant::now();
-        let path = &self.path;
-        let counted = match (R::KIND, self.stream) {
-            (RuntimeKind::Tokio, false) => {
-                let f = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(aiter::tokio::line_reader_from(f)).await
+        let (path, stream) = (&self.path, self.stream);
+        let open = |e: std::io::Error| e.to_string();
+        let counted = match R::KIND {
+            RuntimeKind::Tokio => {
+                let f = tokio::fs::File::open(path).await.map_err(open)?;
+                if stream {
+                    owned(aiter::tokio::lines_from(f)).await
+                } else {
+                    lending(aiter::tokio::line_reader_from(f)).await
+                }
             }
-            (RuntimeKind::Tokio, true) => {
-                let f = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                owned(aiter::tokio::lines_from(f)).await
+            RuntimeKind::AsyncStd => {
+                let f = async_std::fs::File::open(path).await.map_err(open)?;
+                futures_read(f, stream).await
             }
-            (RuntimeKind::AsyncStd, false) => {
-                let f = async_std::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(LineReader::from_async_read(f)).await
-            }
-            (RuntimeKind::AsyncStd, true) => {
-                let f = async_std::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                owned(Lines::from_async_read(f)).await
-            }
-            (RuntimeKind::Smol, false) => {
-                let f = smol::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lending(LineReader::from_async_read(f)).await
-            }
-            (RuntimeKind::Smol, true) => {
-                let f = smol::fs::File::open(path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                owned(Lines::from_async_read(f)).await
+            RuntimeKind::Smol => {
+                let f = smol::fs::File::open(path).await.map_err(open)?;
+                futures_read(f, stream).await
             }
         }?;
         Ok((counted, started.elapsed()))
@@ -575,6 +555,19 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         cause = e.source();
     }
     text
+}
+
+/// The lending reader or the stream over a `futures_io::AsyncRead`.
+async fn futures_read<F: futures::io::AsyncRead + Unpin>(
+    f: F,
+    stream: bool,
+) -> Result<Counted, String> {
+    use aiter::lines::{LineReader, Lines};
+    if stream {
+        owned(Lines::from_async_read(f)).await
+    } else {
+        lending(LineReader::from_async_read(f)).await
+    }
 }
 
 /// The lending reader over any source.
