@@ -12,16 +12,20 @@
 //! | a dict of streams you add to and remove from while consuming | [`MergeMap`] |
 //!
 //! # How it works
-//! Every input lives in a node of its own, in chunks of 64 nodes that never
-//! move, so it is pinned where it lies (`!Unpin` inputs are fine; a
-//! [`MergeMap`] boxes its inputs to hand them back). The node is also the
-//! input's waker, so a wake and the poll it leads to touch one cache line
-//! per input. A wake marks the node scheduled and, if it was not, pushes it
-//! on an atomic stack, waking the merge's task only if the stack was empty.
-//! The merge takes the whole stack at once, appends it to a local
-//! round-robin queue and polls the queue front to back; an input that
-//! yields an item goes to the back, without any atomic operation. No search,
-//! whatever the number of inputs, and nothing is allocated per item.
+//! Inputs live inline and densely in chunks of 64 nodes (32 on 32-bit
+//! targets) that never move, so an input is pinned where it lies (`!Unpin`
+//! inputs are fine; a [`MergeMap`] boxes its inputs to hand them back).
+//! Each chunk starts with one cache line that its nodes' wakers share: a
+//! waker is that line's address with the node's place in its low bits. A
+//! wake sets the node's bit in the chunk's word and, if the word was empty,
+//! pushes the chunk on an atomic stack, waking the merge's task only if the
+//! stack was empty. The merge takes the whole stack at once and each
+//! chunk's word, appends the woken nodes to a local round-robin queue of
+//! node addresses and polls the queue front to back: a poll needs no
+//! lookup, and an input that yields an item goes to the back without any
+//! atomic operation. No search, whatever the number of inputs, and nothing
+//! is allocated per item; with 65,536 small inputs, the wakers' lines and
+//! the inputs fit in a core's L2 cache.
 #![cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 
 mod event;

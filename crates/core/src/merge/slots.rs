@@ -1,14 +1,15 @@
 //! The engine shared by [`Merge`](super::Merge) and
-//! [`MergeMap`](super::MergeMap): input slots, a round-robin queue of the
-//! ready ones, and the budget.
+//! [`MergeMap`](super::MergeMap): which slots are used, the budget, and
+//! the poll loop over [`Nodes`] (the inputs, their wakers and the
+//! round-robin queue of the ready ones).
 //!
 //! Each input lives in a node of [`Nodes`] (inline, pinned where it lies),
-//! and the node is the input's waker. An input is *ready* when its waker
+//! and each node has its own waker. An input is *ready* when its waker
 //! was called or when it just yielded an item (it must be asked again; no
-//! wake is owed). Ready slots wait in a local FIFO queue, each at most once
-//! (the node's `SCHEDULED` bit); wakes arrive on the nodes' atomic wake
-//! stack and are appended to the queue whenever the stack is not empty
-//! (checked before every input poll: one relaxed load).
+//! wake is owed). Ready nodes wait in the nodes' FIFO queue, each at most
+//! once; wakes arrive on the nodes' atomic wake stack and are appended to
+//! the queue whenever the stack is not empty (checked before every input
+//! poll: one relaxed load).
 //!
 //! Fairness: the queue is served front to back, and an input that yields an
 //! item goes to the back. So between two polls of one ready input, every
@@ -21,15 +22,14 @@
 //! nodes, and room for them is reserved when nodes are made, so no item
 //! allocates.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::Context;
 
 use futures_core::Stream;
 
-use super::node::Nodes;
+use super::node::{Nodes, Step};
 
 /// Input polls allowed between two `Pending` returns, unless configured
 /// (the trade-off is documented on the public constant).
@@ -58,12 +58,11 @@ pub(crate) struct Slots<E, T> {
     /// Indices of vacant slots below `used`, reused last-in first-out.
     vacant: Vec<usize>,
     live: usize,
-    /// Slots to poll, in round-robin order; each at most once. An entry
-    /// whose slot was freed meanwhile is skipped.
-    ready: Ring,
     budget: usize,
-    /// Input polls since the last `Pending`.
-    polls: usize,
+    /// The queue's pop count at the last `Pending`: every input poll pops
+    /// the queue once, so the polls since then are `nodes.popped() - mark`
+    /// (no counter to update per item).
+    mark: usize,
 }
 
 impl<E, T> Slots<E, T> {
@@ -73,9 +72,8 @@ impl<E, T> Slots<E, T> {
             used: 0,
             vacant: Vec::new(),
             live: 0,
-            ready: Ring::new(),
             budget: DEFAULT_BUDGET,
-            polls: 0,
+            mark: 0,
         }
     }
 
@@ -112,11 +110,10 @@ impl<E, T> Slots<E, T> {
         }
     }
 
-    /// One more chunk of nodes, and room for them in the queue: polling
-    /// never allocates.
+    /// One more chunk of nodes (and room for them in the queue: polling
+    /// never allocates).
     fn grow(&mut self) {
         self.nodes.grow();
-        self.ready.reserve(self.nodes.capacity());
     }
 
     /// Adds an input, queued to be polled (after the inputs already
@@ -165,9 +162,7 @@ impl<E, T> Slots<E, T> {
     /// Appends slot `index` to the ready queue unless it is queued already.
     #[inline]
     fn enqueue(&mut self, index: usize) {
-        if self.nodes.schedule(index) {
-            self.ready.push_back(index);
-        }
+        self.nodes.schedule(index);
     }
 
     /// Every live input with its tag, in slot order.
@@ -190,48 +185,31 @@ impl<E: Stream, T> Slots<E, T> {
     #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
         loop {
-            if self.polls >= self.budget || self.nodes.has_wakes() || self.ready.is_empty() {
+            if self.budget_spent() || self.nodes.has_wakes() || self.nodes.queue_is_empty() {
                 if let Some(done) = self.make_ready(cx) {
                     return done;
                 }
             }
-            let Some(index) = self.ready.pop_front() else {
-                continue;
-            };
-            // If the input panics, it goes back to the front of the queue
-            // (it stays scheduled, so nothing else would queue it).
-            let requeue = Requeue {
-                ready: &mut self.ready,
-                index,
-            };
-            let polled = self.nodes.poll_next(index);
-            core::mem::forget(requeue);
-            let Some(polled) = polled else {
-                // Freed after it was queued.
-                self.nodes.release(index);
-                continue;
-            };
-            self.polls += 1;
-            match polled {
-                Poll::Ready(Some(item)) => {
-                    // It must be asked again: back of the queue, still
-                    // scheduled.
-                    self.ready.push_back(index);
-                    return Polled::Item { index, item };
-                }
-                Poll::Ready(None) => {
+            match self.nodes.poll_front() {
+                Step::Item { index, item } => return Polled::Item { index, item },
+                Step::Ended { index } => {
                     return Polled::Ended {
                         tag: self.end(index),
                     }
                 }
-                Poll::Pending => {
-                    if !self.nodes.idle(index) {
-                        // Woken while it was polled: poll it again.
-                        self.ready.push_back(index);
-                    }
-                }
+                // `Pending` (a wake during the poll is taken in before the
+                // next poll and queues it again), or freed after it was
+                // queued.
+                Step::Idle => {}
             }
         }
+    }
+
+    /// Whether `budget` input polls were made since the last `Pending`
+    /// (an entry of a freed slot, popped and skipped, counts as a poll).
+    #[inline]
+    fn budget_spent(&self) -> bool {
+        self.nodes.popped().wrapping_sub(self.mark) >= self.budget
     }
 
     /// Before a poll, when the budget is spent, wakes arrived or nothing is
@@ -240,24 +218,24 @@ impl<E: Stream, T> Slots<E, T> {
     #[cold]
     fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item, T>> {
         loop {
-            if self.polls >= self.budget {
+            if self.budget_spent() {
                 return Some(self.yield_to_executor(cx));
             }
             if self.nodes.has_wakes() {
-                self.drain_wakes();
+                self.nodes.drain();
             }
-            if !self.ready.is_empty() {
+            if !self.nodes.queue_is_empty() {
                 return None;
             }
             if self.live == 0 {
-                self.polls = 0;
+                self.mark = self.nodes.popped();
                 return Some(Polled::Empty);
             }
             // Register, then look again: a wake between the last drain and
             // the registration is not lost.
             self.nodes.register(cx.waker());
             if !self.nodes.has_wakes() {
-                self.polls = 0;
+                self.mark = self.nodes.popped();
                 return Some(Polled::Pending);
             }
         }
@@ -266,23 +244,15 @@ impl<E: Stream, T> Slots<E, T> {
     /// Frees slot `index`, whose input just ended; returns its tag.
     #[cold]
     fn end(&mut self, index: usize) -> T {
-        self.nodes.release(index);
         self.live -= 1;
         self.vacant.push(index);
         self.nodes.end(index)
     }
 
-    /// Appends every woken slot to the ready queue.
-    #[cold]
-    fn drain_wakes(&mut self) {
-        let ready = &mut self.ready;
-        self.nodes.drain(|index| ready.push_back(index));
-    }
-
     /// Cooperative yield: lets the executor run other tasks.
     #[cold]
     fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
-        self.polls = 0;
+        self.mark = self.nodes.popped();
         cx.waker().wake_by_ref();
         Polled::Pending
     }
@@ -301,92 +271,6 @@ impl<E: Stream, T> Slots<E, T> {
             };
         }
         (lower, upper)
-    }
-}
-
-/// Puts a slot back at the front of the queue if its input panics.
-struct Requeue<'a> {
-    ready: &'a mut Ring,
-    index: usize,
-}
-
-impl Drop for Requeue<'_> {
-    fn drop(&mut self) {
-        self.ready.push_front(self.index);
-    }
-}
-
-/// The ready queue: a FIFO of slot indices in a ring whose size is a power
-/// of two at least the number of nodes. Every node is queued at most once,
-/// so it never fills up: a push is a store and an increment.
-struct Ring {
-    buf: Vec<usize>,
-    /// Positions of the front and one past the back, counted without
-    /// wrapping around the ring (`head <= tail`, `tail - head <= len`).
-    head: usize,
-    tail: usize,
-}
-
-impl Ring {
-    fn new() -> Self {
-        Self {
-            buf: Vec::new(),
-            head: 0,
-            tail: 0,
-        }
-    }
-
-    /// Room for `nodes` entries.
-    fn reserve(&mut self, nodes: usize) {
-        if nodes <= self.buf.len() {
-            return;
-        }
-        let mut buf = vec![0; nodes.next_power_of_two()];
-        let mut len = 0;
-        while let Some(index) = self.pop_front() {
-            buf[len] = index;
-            len += 1;
-        }
-        *self = Self {
-            buf,
-            head: 0,
-            tail: len,
-        };
-    }
-
-    #[inline]
-    fn mask(&self) -> usize {
-        self.buf.len().wrapping_sub(1)
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.head == self.tail
-    }
-
-    #[inline]
-    fn pop_front(&mut self) -> Option<usize> {
-        if self.head == self.tail {
-            return None;
-        }
-        let index = self.buf[self.head & self.mask()];
-        self.head = self.head.wrapping_add(1);
-        Some(index)
-    }
-
-    #[inline]
-    fn push_back(&mut self, index: usize) {
-        debug_assert!(self.tail.wrapping_sub(self.head) < self.buf.len());
-        let at = self.tail & self.mask();
-        self.buf[at] = index;
-        self.tail = self.tail.wrapping_add(1);
-    }
-
-    /// Puts back the entry just popped.
-    fn push_front(&mut self, index: usize) {
-        self.head = self.head.wrapping_sub(1);
-        let at = self.head & self.mask();
-        self.buf[at] = index;
     }
 }
 

@@ -25,10 +25,11 @@ fn droppy() -> (Droppy, alloc::sync::Arc<core::sync::atomic::AtomicUsize>) {
     (Droppy(alloc::sync::Arc::clone(&drops)), drops)
 }
 
-fn drained<E, T>(nodes: &Nodes<E, T>) -> Vec<usize> {
-    let mut out = vec![];
-    nodes.drain(|i| out.push(i));
-    out
+/// Takes the wakes in and the queue's entries off (they stay queued, as
+/// while a merge polls them).
+fn drained<E, T>(nodes: &mut Nodes<E, T>) -> Vec<usize> {
+    nodes.drain();
+    nodes.take_queue()
 }
 
 #[cfg(not(loom))]
@@ -51,20 +52,24 @@ mod unit {
         (StdArc::clone(&c), Waker::from(c))
     }
 
-    fn grown(n: usize) -> Nodes<Droppy, ()> {
+    /// `n` nodes, the first `live` of them holding an input.
+    fn grown(n: usize, live: usize) -> Nodes<Droppy, ()> {
         let mut nodes = Nodes::new();
         while nodes.capacity() < n {
             nodes.grow();
+        }
+        for i in 0..live {
+            nodes.put(i, droppy().0, ());
         }
         nodes
     }
 
     #[test]
     fn wakes_queue_a_node_once_and_wake_the_task_once_per_batch() {
-        let nodes = grown(3 * CHUNK);
+        let mut nodes = grown(3 * CHUNK, 3 * CHUNK);
         let (task, waker) = counter();
         nodes.register(&waker);
-        let picks = [0, CHUNK - 1, CHUNK, 3 * CHUNK - 1];
+        let picks = [0, CHUNK - 1, 1, CHUNK, 3 * CHUNK - 1];
         let wakers: Vec<Waker> = picks.iter().map(|&i| nodes.waker(i)).collect();
         assert!(!nodes.has_wakes());
         for w in &wakers {
@@ -75,42 +80,113 @@ mod unit {
         }
         assert!(nodes.has_wakes());
         assert_eq!(task.0.load(SeqCst), 1, "one task wake per batch");
-        // Last woken first.
-        assert_eq!(drained(&nodes), [3 * CHUNK - 1, CHUNK, CHUNK - 1, 0]);
+        // Chunks last woken first; a chunk's nodes in index order.
+        assert_eq!(drained(&mut nodes), [3 * CHUNK - 1, CHUNK, 0, 1, CHUNK - 1]);
         assert!(!nodes.has_wakes());
-        // Scheduled nodes are not queued again by wakes...
+        // Queued nodes are not queued again by wakes: their queued poll
+        // serves the wake.
         wakers[0].wake_by_ref();
-        assert!(drained(&nodes).is_empty());
-        // ...but that wake is owed a poll: going idle fails once.
-        assert!(!nodes.idle(0));
-        assert!(nodes.idle(0));
-        // Idle: queued again by the next wake, which wakes the task again.
+        assert!(drained(&mut nodes).is_empty());
+        // Polled to `Pending`: out of the queue, and queued again by the
+        // next wake, which wakes the task again.
+        nodes.idle(0);
         nodes.register(&waker);
         wakers[0].wake_by_ref();
         assert_eq!(task.0.load(SeqCst), 2);
-        assert_eq!(drained(&nodes), [0]);
-        for &i in &picks {
-            nodes.release(i);
+        assert_eq!(drained(&mut nodes), [0]);
+    }
+
+    #[test]
+    fn a_wake_during_a_poll_queues_the_node_after_it() {
+        let mut nodes = grown(CHUNK, 6);
+        nodes.schedule(5);
+        nodes.schedule(5);
+        assert_eq!(nodes.take_queue(), [5], "queued once");
+        // Woken while it is polled...
+        nodes.waker(5).wake();
+        // ...then `Pending`: the wake queues it again.
+        nodes.idle(5);
+        assert_eq!(drained(&mut nodes), [5]);
+        nodes.schedule(5);
+        assert!(nodes.take_queue().is_empty(), "queued by the drain");
+    }
+
+    /// An input that yields items, then ends.
+    struct Count(u8);
+
+    impl Stream for Count {
+        type Item = u8;
+        fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<u8>> {
+            if self.0 == 0 {
+                return Poll::Ready(None);
+            }
+            self.0 -= 1;
+            Poll::Ready(Some(self.0))
         }
     }
 
     #[test]
-    fn schedule_queues_only_an_unscheduled_node() {
-        let nodes = grown(1);
-        assert!(nodes.schedule(5));
-        assert!(!nodes.schedule(5));
-        nodes.waker(5).wake();
-        assert!(drained(&nodes).is_empty(), "scheduled: not pushed");
-        assert!(!nodes.idle(5), "the wake is owed a poll");
-        assert!(nodes.idle(5));
-        nodes.waker(5).wake();
-        assert!(!nodes.schedule(5), "pushed by the wake");
-        assert_eq!(drained(&nodes), [5]);
+    fn poll_front_requeues_items_and_lets_pending_ended_and_vacant_nodes_go() {
+        let mut nodes: Nodes<Count, ()> = Nodes::new();
+        nodes.grow();
+        nodes.grow();
+        for (i, n) in [(0, 1), (CHUNK + 2, 2)] {
+            nodes.put(i, Count(n), ());
+            nodes.schedule(i);
+        }
+        // Queued, then freed: skipped, and no longer queued.
+        nodes.put(3, Count(9), ());
+        nodes.schedule(3);
+        let _ = nodes.take(3);
+        let mut steps = vec![];
+        loop {
+            match nodes.poll_front() {
+                Step::Item { index, item } => steps.push((index, Some(item))),
+                Step::Ended { index } => {
+                    steps.push((index, None));
+                    nodes.end(index);
+                }
+                Step::Idle if nodes.queue_is_empty() => break,
+                Step::Idle => {}
+            }
+        }
+        let c = CHUNK + 2;
+        assert_eq!(
+            steps,
+            [
+                (0, Some(0)),
+                (c, Some(1)),
+                (0, None),
+                (c, Some(0)),
+                (c, None)
+            ]
+        );
+        assert_eq!(nodes.popped(), 6, "every poll and skip pops once");
+        // Nothing stays queued: scheduling queues them again.
+        nodes.put(3, Count(1), ());
+        nodes.schedule(3);
+        assert_eq!(nodes.take_queue(), [3]);
+    }
+
+    #[test]
+    fn wakes_of_vacant_nodes_are_dropped() {
+        let mut nodes = grown(2 * CHUNK, 2);
+        for i in [1, 2, CHUNK + 3] {
+            nodes.waker(i).wake();
+        }
+        assert_eq!(drained(&mut nodes), [1]);
+        assert!(!nodes.has_wakes());
+        // An input put into a woken node later is queued by whoever puts
+        // it, not by the stale wake.
+        nodes.waker(2).wake();
+        nodes.put(2, droppy().0, ());
+        nodes.schedule(2);
+        assert_eq!(drained(&mut nodes), [2], "queued once");
     }
 
     #[test]
     fn inputs_are_dropped_once_by_the_merge_and_wakers_outlive_it() {
-        let mut nodes = grown(2 * CHUNK);
+        let mut nodes = grown(2 * CHUNK, 0);
         let (a, a_drops) = droppy();
         let (b, b_drops) = droppy();
         let (c, c_drops) = droppy();
@@ -123,8 +199,11 @@ mod unit {
         assert_eq!(c_drops.load(SeqCst), 1);
         let kept = nodes.waker(1);
         let other = nodes.waker(CHUNK + 1);
-        assert_eq!(nodes.poll_next(1), Some(Poll::Pending));
-        assert_eq!(nodes.poll_next(2), None, "ended: vacant");
+        nodes.schedule(1);
+        nodes.schedule(2);
+        assert!(matches!(nodes.poll_front(), Step::Idle), "pending");
+        assert!(matches!(nodes.poll_front(), Step::Idle), "ended: vacant");
+        assert!(nodes.take_queue().is_empty());
         drop(nodes);
         assert_eq!((a_drops.load(SeqCst), b_drops.load(SeqCst)), (1, 1));
         // The merge's task was released with the merge.
@@ -164,7 +243,7 @@ mod unit {
     fn wakes_from_other_threads_are_never_lost() {
         let per_thread = if cfg!(miri) { 30 } else { 20_000 };
         let n = 2 * CHUNK;
-        let nodes = grown(n);
+        let mut nodes = grown(n, n);
         let wakers: Vec<Waker> = (0..n).map(|i| nodes.waker(i)).collect();
         let woken = |t: usize, k: usize| (k * 7 + t * 131) % n;
         let mut polls = vec![0usize; n];
@@ -177,24 +256,19 @@ mod unit {
                     }
                 });
             }
-            // The merge: take woken nodes, "poll" them, let them go idle
-            // (or poll again if woken meanwhile).
+            // The merge: take woken nodes, "poll" them, let them go idle.
             for _ in 0..200 {
-                for i in drained(&nodes) {
+                for i in drained(&mut nodes) {
                     polls[i] += 1;
-                    while !nodes.idle(i) {
-                        polls[i] += 1;
-                    }
+                    nodes.idle(i);
                 }
             }
         });
-        for i in drained(&nodes) {
+        for i in drained(&mut nodes) {
             polls[i] += 1;
-            // Woken again while it waited on the stack: one more poll.
-            if !nodes.idle(i) {
-                assert!(nodes.idle(i), "the notification was cleared");
-            }
+            nodes.idle(i);
         }
+        assert!(drained(&mut nodes).is_empty());
         for t in 0..2 {
             for k in 0..per_thread.min(n) {
                 assert!(polls[woken(t, k)] > 0, "a wake was lost");
@@ -202,13 +276,12 @@ mod unit {
         }
         // Every node is idle now: a wake queues it.
         wakers[0].wake_by_ref();
-        assert_eq!(drained(&nodes), [0]);
-        nodes.release(0);
+        assert_eq!(drained(&mut nodes), [0]);
     }
 }
 
-/// Loom models of the nodes' races: a wake against the merge letting the
-/// node go idle, against the merge queuing it itself, wakes racing each
+/// Loom models of the nodes' races: a wake during a poll, a stale wake
+/// against the merge queuing a new input, wakes of two chunks racing each
 /// other onto the stack while the merge drains and sleeps, and a waker
 /// that outlives the merge.
 #[cfg(loom)]
@@ -234,72 +307,81 @@ mod loom {
         builder.check(f);
     }
 
-    fn one_chunk() -> Nodes<(), ()> {
+    /// `chunks` chunks; the nodes in `live` hold an input.
+    fn nodes_with(chunks: usize, live: &[usize]) -> Nodes<(), ()> {
         let mut nodes = Nodes::new();
-        nodes.grow();
+        for _ in 0..chunks {
+            nodes.grow();
+        }
+        for &i in live {
+            nodes.put(i, (), ());
+        }
         nodes
     }
 
-    /// The merge polled the node and got `Pending` while another thread
-    /// wakes it: either going idle fails (the merge polls again) or the wake
-    /// finds it idle and queues it; never both, never neither.
+    /// Another thread wakes node 0 while the merge holds it (queued, then
+    /// polled to `Pending`) and takes wakes in: the wake is taken either
+    /// before the poll (which serves it) or after (it queues the node once),
+    /// and the wake state is clean afterwards.
     #[test]
-    fn loom_wake_against_going_idle() {
+    fn loom_a_wake_during_a_poll_is_not_lost() {
         model(|| {
-            let nodes = one_chunk();
-            assert!(nodes.schedule(0));
+            let mut nodes = nodes_with(1, &[0]);
+            nodes.schedule(0);
+            assert_eq!(nodes.take_queue(), [0]);
             let w = nodes.waker(0);
             let t = thread::spawn(move || w.wake());
-            let idle = nodes.idle(0);
+            let early = drained(&mut nodes);
+            assert!(early.is_empty(), "queued: not queued again");
+            // The poll returns `Pending`.
+            nodes.idle(0);
             t.join().unwrap();
-            let queued = drained(&nodes);
-            assert_eq!(usize::from(!idle) + queued.len(), 1, "{idle} {queued:?}");
-            if !idle {
-                assert!(nodes.idle(0), "the notification was cleared");
+            let late = drained(&mut nodes);
+            assert!(late.is_empty() || late == [0], "{late:?}");
+            assert!(!nodes.has_wakes());
+            // Idle, with no wake pending: the next wake queues it.
+            if late == [0] {
+                nodes.idle(0);
             }
+            nodes.waker(0).wake();
+            assert_eq!(drained(&mut nodes), [0]);
         });
     }
 
-    /// No double enqueue: while the merge holds the node (it yielded an item
-    /// and sits in the local queue) a wake does not push it; and a wake of a
-    /// vacant node racing the merge queuing a new input there queues it once.
+    /// No double enqueue: a stale waker of a vacant node races the merge
+    /// putting a new input there and queuing it; a woken node that is
+    /// queued is not queued again.
     #[test]
     fn loom_a_node_is_queued_once() {
         model(|| {
-            let nodes = one_chunk();
-            assert!(nodes.schedule(0));
+            let mut nodes = nodes_with(1, &[0]);
+            nodes.schedule(0);
             let (w0, w1) = (nodes.waker(0), nodes.waker(1));
             let t = thread::spawn(move || {
                 w0.wake();
                 w1.wake();
             });
-            // Node 0 yielded an item: requeued locally, no atomics; a wake
-            // must not push it meanwhile.
-            let early = drained(&nodes);
-            assert!(!early.contains(&0), "pushed while queued locally");
-            // Node 1: a new input arrives while a stale waker wakes it.
-            let local = nodes.schedule(1);
-            // Node 0 polled again: `Pending`.
-            let idle = nodes.idle(0);
+            let early = drained(&mut nodes);
+            assert_eq!(early, [0], "queued by the merge, not again by the wake");
+            // A new input in node 1, queued by the merge.
+            nodes.put(1, (), ());
+            nodes.schedule(1);
             t.join().unwrap();
-            let mut queued = early;
-            queued.extend(drained(&nodes));
-            let ones = queued.iter().filter(|&&i| i == 1).count();
-            assert_eq!(usize::from(local) + ones, 1, "node 1 queued once");
-            let zeros = queued.iter().filter(|&&i| i == 0).count();
-            assert_eq!(usize::from(!idle) + zeros, 1, "node 0 polled once more");
+            let late = drained(&mut nodes);
+            assert_eq!(late, [1], "queued once");
         });
     }
 
-    /// Two threads wake three nodes (one of them both) while the merge
-    /// drains, registers and looks again before sleeping, as `poll_next`
-    /// does: every woken node is taken, none twice while scheduled, and a
-    /// wake the merge did not see before sleeping wakes its task.
+    /// Two threads wake nodes of two chunks (one node from both threads)
+    /// while the merge drains, registers and looks again before sleeping,
+    /// as `poll_next` does: every woken node is taken, and a wake the merge
+    /// did not see before sleeping wakes its task.
     #[test]
     fn loom_concurrent_wakes_are_never_lost() {
         model(|| {
-            let nodes = StdArc::new(one_chunk());
-            let threads: Vec<_> = [[1, 2], [2, 3]]
+            let (a, b) = (1, CHUNK + 1);
+            let mut nodes = nodes_with(2, &[a, b, 2]);
+            let threads: Vec<_> = [[a, b], [b, 2]]
                 .iter()
                 .map(|picks| {
                     let wakers: Vec<Waker> = picks.iter().map(|&i| nodes.waker(i)).collect();
@@ -312,11 +394,9 @@ mod loom {
                 .collect();
             let mut polled = vec![];
             let task = loop {
-                for i in drained(&nodes) {
+                for i in drained(&mut nodes) {
                     polled.push(i);
-                    while !nodes.idle(i) {
-                        polled.push(i);
-                    }
+                    nodes.idle(i);
                 }
                 let task = StdArc::new(Counter(LoomUsize::new(0)));
                 nodes.register(&Waker::from(StdArc::clone(&task)));
@@ -327,12 +407,12 @@ mod loom {
             for t in threads {
                 t.join().unwrap();
             }
-            let late = drained(&nodes);
+            let late = drained(&mut nodes);
             if !late.is_empty() {
                 assert!(task.0.load(SeqCst) > 0, "the merge slept through {late:?}");
             }
             polled.extend(late);
-            for i in [1, 2, 3] {
+            for i in [a, b, 2] {
                 assert!(polled.contains(&i), "node {i} never polled: {polled:?}");
             }
         });
