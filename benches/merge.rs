@@ -11,14 +11,14 @@
 //!   a producer joined with the consumer in the same task sends to inputs in
 //!   a seeded random order, 8 at a time, then yields, so about 8 of N inputs
 //!   are ready when the merge is polled; `MERGE_BENCH_SPARSE_ITEMS` items
-//!   (default 500,000).
+//!   (default 500,000), and at least 16 per input (1,048,576 at N = 65536;
+//!   see `SPARSE_MIN_ITEMS_PER_INPUT`).
 //!
 //! Slow entries consume fewer items so that the whole run stays under ten
-//! minutes (583 s measured on the shared 2-core box at load average ~7, where
-//! the previous settings took ~17 min; see [`cap`]): ready-case peers at ~50-100 ns/item, every entry of
-//! the sparse case at N = 65536, and (much fewer) the peers that scan all N
-//! inputs per item at large N, whose ids then say `(capped)`. Criterion takes
-//! 10 samples per entry after a 0.2 s warm-up, over at least 1 s.
+//! minutes (see [`cap`]): ready-case peers at ~50-100 ns/item, and (much
+//! fewer) the peers that scan all N inputs per item at large N, whose ids
+//! then say `(capped)`. Criterion takes 10 samples per entry after a 0.2 s
+//! warm-up, over at least 1 s.
 //!
 //! Timing covers consuming the items only: the inputs, the merge and (for
 //! `tasks`) the spawned forwarders are built before the clock starts. The
@@ -44,6 +44,7 @@ use aiter_bench::allocs;
 use aiter_bench::runtime::{CliRuntime, OnRuntime, RuntimeKind};
 use aiter_bench::workloads::merge::{
     check, run_merge, schedule, Impl, Inputs, MergeRun, Merger, Outcome, Probe, Shape,
+    SPARSE_MIN_ITEMS_PER_INPUT,
 };
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use futures::Stream;
@@ -165,12 +166,11 @@ fn env_items(var: &str, default: usize) -> usize {
 ///   StreamMap and the oracle merge all of them. At N = 65536 (61 items per
 ///   input) every entry merges all of them: shorter inputs would load the
 ///   peers with more per-input start-up cost per item.
-/// - *sparse*: at N = 65536 every entry consumes half of the schedule
-///   (each item costs ~1 µs there, mostly cache misses shared by every
-///   entry); peers that poll every input per item (StreamMap) or scan every
-///   input's readiness per item (futures-concurrency) would take minutes per
-///   sample at large N, so they consume a much shorter prefix of the same
-///   schedule, and the id says `(capped)`.
+/// - *sparse*: peers that poll every input per item (StreamMap) or scan
+///   every input's readiness per item (futures-concurrency) would take
+///   minutes per sample at large N, so they consume a much shorter prefix
+///   of the same schedule, and the id says `(capped)`; every other entry
+///   consumes all of it.
 fn cap(entry: Entry, shape: Shape, n: usize, items: usize) -> usize {
     use Entry::Workload as W;
     let capped = match (shape, entry, n) {
@@ -181,7 +181,6 @@ fn cap(entry: Entry, shape: Shape, n: usize, items: usize) -> usize {
         (Shape::Sparse, W(Impl::StreamMap), 65_536) => 1_000,
         (Shape::Sparse, W(Impl::FcMerge), 1024) => 100_000,
         (Shape::Sparse, W(Impl::FcMerge), 65_536) => 2_500,
-        (Shape::Sparse, _, 65_536) => items / 2,
         _ => items,
     };
     capped.min(items)
@@ -238,7 +237,7 @@ fn setting(shape: Shape) -> (&'static str, usize) {
 fn sparse_schedule(shape: Shape, n: usize, total: usize) -> Rc<[u32]> {
     match shape {
         Shape::Ready => Rc::from([]),
-        Shape::Sparse => schedule(n, total).into(),
+        Shape::Sparse => schedule(n, total.max(SPARSE_MIN_ITEMS_PER_INPUT * n)).into(),
     }
 }
 
