@@ -218,7 +218,7 @@ impl<S: Stream> Stream for Merge<S> {
         loop {
             match slots.poll_next(cx) {
                 Polled::Item { item, .. } => return Poll::Ready(Some(item)),
-                Polled::Ended { .. } => {}
+                Polled::Ended { index } => slots.end(index),
                 Polled::Pending => return Poll::Pending,
                 Polled::Empty => return Poll::Ready(None),
             }

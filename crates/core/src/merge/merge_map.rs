@@ -35,7 +35,9 @@ use super::{Event, Events};
 /// ready, every other input yields at most one item, so an input that is
 /// woken while `L` inputs are live has its next item delivered within the
 /// next `L` items. An inserted input joins the back of the round-robin
-/// queue: it is polled after the inputs already waiting. After [`DEFAULT_BUDGET`] input polls
+/// queue: it is polled after the inputs already waiting (or, if it takes
+/// the place of an input removed while that one waited in the queue, in
+/// the removed input's turn, which is sooner). After [`DEFAULT_BUDGET`] input polls
 /// without a `Pending` (see [`MergeMap::with_budget`]) the map wakes its own
 /// task and returns `Pending` once, so it cannot hog an executor.
 ///
@@ -282,9 +284,11 @@ impl<K: Ord + Clone, S: Stream> MergeMap<K, S> {
             Polled::Item { index, item } => {
                 Poll::Ready(Some(Event::Item(self.slots.tag(index).clone(), item)))
             }
-            Polled::Ended { tag } => {
-                self.keys.remove(&tag);
-                Poll::Ready(Some(Event::End(tag)))
+            Polled::Ended { index } => {
+                // The key first: if the input's `drop` panics, keys and
+                // slots still agree.
+                self.keys.remove(self.slots.tag(index));
+                Poll::Ready(Some(Event::End(self.slots.end(index))))
             }
             Polled::Pending => Poll::Pending,
             Polled::Empty => Poll::Ready(None),
@@ -308,8 +312,10 @@ impl<K: Ord + Clone, S: Stream> Stream for MergeMap<K, S> {
                 Polled::Item { index, item } => {
                     return Poll::Ready(Some((this.slots.tag(index).clone(), item)))
                 }
-                Polled::Ended { tag } => {
-                    this.keys.remove(&tag);
+                Polled::Ended { index } => {
+                    // As in `poll_next_event`.
+                    this.keys.remove(this.slots.tag(index));
+                    drop(this.slots.end(index));
                 }
                 Polled::Pending => return Poll::Pending,
                 Polled::Empty => return Poll::Ready(None),

@@ -23,14 +23,15 @@
 //! - The merge takes the whole stack at once (one swap), then each chunk's
 //!   word (one swap per chunk, after reading the chunk's `next`, since the
 //!   next wake may push the chunk again).
-//! - Which nodes are in the merge's local ready queue (or being polled) is
-//!   the merge's own business, kept in plain words beside the chunk
-//!   pointers (`queued`, and `live` for which nodes hold an input): a woken
-//!   node is queued unless it is queued already or vacant. An input that
-//!   yields an item stays queued, one that returns `Pending` leaves the
-//!   queue: no atomic operation on either path.
+//! - Which nodes are in the merge's ready queue (or being polled) is the
+//!   merge's own business, kept in two plain words of the header that
+//!   wakers never read (`queued`, and `live` for which nodes hold an
+//!   input): a woken node is queued unless it is queued already or vacant.
+//!   The queue holds node addresses (as wakers do), so a poll needs no
+//!   lookup. An input that yields an item stays queued, one that returns
+//!   `Pending` leaves the queue: no atomic operation on either path.
 //!
-//! So a node is in the local queue at most once, and every wake is followed
+//! So a node is in the queue at most once, and every wake is followed
 //! by a poll of the node that starts after it: a wake taken while the node
 //! is queued is served by the poll it is queued for (the merge never takes
 //! wakes in the middle of a poll); a wake during a poll stays in the word
@@ -71,6 +72,7 @@ pub(crate) const CHUNK: usize = usize::BITS as usize;
 const HEADER_ALIGN: usize = 64;
 
 const _: () = assert!(CHUNK <= HEADER_ALIGN);
+const _: () = assert!(align_of::<Header>() >= HEADER_ALIGN);
 
 /// A chunk's first cache line: what its wakers use, and the merge's
 /// bookkeeping of its nodes (which wakers never read).
@@ -297,6 +299,29 @@ impl<E, T> Nodes<E, T> {
     /// Number of nodes (all indices below it are valid).
     pub(crate) fn capacity(&self) -> usize {
         self.chunks.len() * CHUNK
+    }
+
+    /// Makes room for `nodes` nodes in every list, so that growing to that
+    /// many allocates only the chunks.
+    ///
+    /// # Panics
+    /// If that many nodes, or the queue for them, could not fit in the
+    /// address space ("capacity overflow", as `Vec` says).
+    pub(crate) fn reserve(&mut self, nodes: usize) {
+        let chunks = nodes.div_ceil(CHUNK);
+        let fits = chunks
+            .checked_mul(size_of::<Chunk<E, T>>())
+            .zip(nodes.checked_next_power_of_two())
+            .and_then(|(bytes, ring)| Some((bytes, ring.checked_mul(size_of::<*const Header>())?)))
+            .is_some_and(|(bytes, ring)| {
+                bytes <= isize::MAX as usize && ring <= isize::MAX as usize
+            });
+        assert!(fits, "merge: capacity overflow ({nodes} inputs)");
+        let more = chunks.saturating_sub(self.chunks.len());
+        self.chunks.reserve(more);
+        // SAFETY: only the merge touches `chunks`, and it holds `&mut self`.
+        unsafe { (*self.shared().chunks.get()).reserve(more) };
+        self.queue.reserve(nodes);
     }
 
     /// Adds a chunk of [`CHUNK`] vacant nodes, and room for them in the

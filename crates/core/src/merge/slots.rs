@@ -36,12 +36,13 @@ use super::node::{Nodes, Step};
 pub(crate) const DEFAULT_BUDGET: usize = 2048;
 
 /// The outcome of [`Slots::poll_next`].
-pub(crate) enum Polled<I, T> {
+pub(crate) enum Polled<I> {
     /// Slot `index` yielded `item`; it stays ready.
     Item { index: usize, item: I },
-    /// An input ended; its slot was freed and the input dropped. `tag` is
-    /// what was stored with it.
-    Ended { tag: T },
+    /// The input of slot `index` ended. The slot is still taken: the caller
+    /// frees it with [`Slots::end`] (after forgetting whatever refers to
+    /// it, so that a panicking `drop` of the input leaves nothing stale).
+    Ended { index: usize },
     /// Nothing ready (the task will be woken), or the budget is spent (the
     /// task was woken already).
     Pending,
@@ -94,17 +95,13 @@ impl<E, T> Slots<E, T> {
     /// Makes room for `additional` more inputs.
     ///
     /// # Panics
-    /// If the nodes could not fit in the address space (each takes at
-    /// least a 64-byte cache line), as `Vec::reserve` panics: a huge
-    /// capacity or a false `size_hint` fails at once instead of allocating
-    /// until memory runs out.
+    /// If the nodes could not fit in the address space, as `Vec::reserve`
+    /// panics: a huge capacity or a false `size_hint` fails at once instead
+    /// of allocating until memory runs out.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let fresh = additional.saturating_sub(self.vacant.len());
         let wanted = self.used.saturating_add(fresh);
-        assert!(
-            wanted <= isize::MAX as usize / 64,
-            "merge: capacity overflow ({wanted} inputs)"
-        );
+        self.nodes.reserve(wanted);
         while self.nodes.capacity() < wanted {
             self.grow();
         }
@@ -183,7 +180,7 @@ impl<E: Stream, T> Slots<E, T> {
     /// The loop is the common case (budget left, no wake to take in, an
     /// input queued); the rest is in [`Slots::make_ready`], out of line.
     #[inline]
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<E::Item> {
         loop {
             if self.budget_spent() || self.nodes.has_wakes() || self.nodes.queue_is_empty() {
                 if let Some(done) = self.make_ready(cx) {
@@ -192,11 +189,7 @@ impl<E: Stream, T> Slots<E, T> {
             }
             match self.nodes.poll_front() {
                 Step::Item { index, item } => return Polled::Item { index, item },
-                Step::Ended { index } => {
-                    return Polled::Ended {
-                        tag: self.end(index),
-                    }
-                }
+                Step::Ended { index } => return Polled::Ended { index },
                 // `Pending` (a wake during the poll is taken in before the
                 // next poll and queues it again), or freed after it was
                 // queued.
@@ -216,7 +209,7 @@ impl<E: Stream, T> Slots<E, T> {
     /// queued: yields, takes the wakes in, or finds nothing to do. `None`
     /// when an input is queued and may be polled.
     #[cold]
-    fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item, T>> {
+    fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item>> {
         loop {
             if self.budget_spent() {
                 return Some(self.yield_to_executor(cx));
@@ -241,9 +234,10 @@ impl<E: Stream, T> Slots<E, T> {
         }
     }
 
-    /// Frees slot `index`, whose input just ended; returns its tag.
+    /// Frees slot `index`, whose input just ended ([`Polled::Ended`]):
+    /// drops the input and returns its tag.
     #[cold]
-    fn end(&mut self, index: usize) -> T {
+    pub(crate) fn end(&mut self, index: usize) -> T {
         self.live -= 1;
         self.vacant.push(index);
         self.nodes.end(index)
@@ -251,7 +245,7 @@ impl<E: Stream, T> Slots<E, T> {
 
     /// Cooperative yield: lets the executor run other tasks.
     #[cold]
-    fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
+    fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<E::Item> {
         self.mark = self.nodes.popped();
         cx.waker().wake_by_ref();
         Polled::Pending

@@ -424,6 +424,59 @@ fn an_input_that_panicked_is_still_queued() {
     assert_eq!(calls.get(), 3);
 }
 
+#[cfg(feature = "std")]
+#[test]
+fn a_map_input_that_panics_when_dropped_at_its_end_leaves_keys_and_inputs_in_agreement() {
+    use futures::stream::{BoxStream, StreamExt};
+
+    /// An input that ends at once, and panics when it is dropped.
+    struct PanicsOnDrop;
+
+    impl Stream for PanicsOnDrop {
+        type Item = u8;
+        fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<u8>> {
+            Poll::Ready(None)
+        }
+    }
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("drop failed");
+            }
+        }
+    }
+
+    let mut map: MergeMap<u8, BoxStream<'static, u8>> = MergeMap::new();
+    map.insert(1, PanicsOnDrop.boxed());
+    map.insert(2, iter(vec![20, 21]).boxed());
+    let (_, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let caught = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        map.poll_next_event(&mut cx)
+    }));
+    assert!(caught.is_err());
+    // Key 1 is gone with its input; its slot is free for the next insert,
+    // which must not disturb key 2.
+    assert_eq!((map.len(), map.contains_key(&1)), (1, false));
+    assert!(map.remove(&1).is_none());
+    map.insert(3, iter(vec![30]).boxed());
+    let mut rest = vec![];
+    while let Poll::Ready(Some(event)) = map.poll_next_event(&mut cx) {
+        rest.push(event);
+    }
+    assert_eq!(
+        rest,
+        [
+            Event::Item(2, 20),
+            Event::Item(3, 30),
+            Event::Item(2, 21),
+            Event::End(3),
+            Event::End(2)
+        ]
+    );
+}
+
 #[test]
 fn size_hint_is_the_saturating_sum() {
     let merged = merge([iter(0..3), iter(0..4)]);

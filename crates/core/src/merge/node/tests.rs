@@ -280,6 +280,45 @@ mod unit {
     }
 }
 
+#[cfg(all(not(loom), feature = "std"))]
+#[test]
+fn growing_while_other_threads_wake_is_race_free() {
+    let wakes = if cfg!(miri) { 20 } else { 10_000 };
+    let mut nodes: Nodes<(), ()> = Nodes::new();
+    nodes.grow();
+    for i in 0..4 {
+        nodes.put(i, (), ());
+    }
+    let wakers: Vec<Waker> = (0..4).map(|i| nodes.waker(i)).collect();
+    let mut taken = vec![];
+    std::thread::scope(|scope| {
+        for t in 0..2 {
+            let wakers = &wakers;
+            scope.spawn(move || {
+                for k in 0..wakes {
+                    wakers[(k + t) % 4].wake_by_ref();
+                }
+            });
+        }
+        // The merge grows (and fills) while the wakes land, taking them in.
+        for chunk in 1..4 {
+            nodes.grow();
+            nodes.put(chunk * CHUNK, (), ());
+            for i in drained(&mut nodes) {
+                taken.push(i);
+                nodes.idle(i);
+            }
+        }
+    });
+    for i in drained(&mut nodes) {
+        taken.push(i);
+        nodes.idle(i);
+    }
+    for i in 0..4 {
+        assert!(taken.contains(&i), "the wakes of node {i} were lost");
+    }
+}
+
 /// Loom models of the nodes' races: a wake during a poll, a stale wake
 /// against the merge queuing a new input, wakes of two chunks racing each
 /// other onto the stack while the merge drains and sleeps, and a waker
@@ -415,6 +454,89 @@ mod loom {
             for i in [a, b, 2] {
                 assert!(polled.contains(&i), "node {i} never polled: {polled:?}");
             }
+        });
+    }
+
+    /// The whole poll path: `Slots::poll_next` polls a real input, which
+    /// clones the node's borrowed waker into a slot and returns `Pending`
+    /// until another thread makes it ready and wakes the clone. Either the
+    /// poll sees the input ready, or it returns `Pending` and the wake
+    /// reaches the merge's task (through the stack, the registration and
+    /// the look after it); the next poll then yields the item. The clone
+    /// outlives the merge.
+    #[test]
+    fn loom_a_wake_during_a_real_poll_reaches_the_task() {
+        use crate::merge::slots::{Polled, Slots};
+        use ::loom::sync::atomic::AtomicBool as LoomBool;
+        use ::loom::sync::Mutex as LoomMutex;
+
+        struct Input {
+            ready: StdArc<LoomBool>,
+            waker: StdArc<LoomMutex<Option<Waker>>>,
+            done: bool,
+        }
+
+        impl Stream for Input {
+            type Item = u8;
+            fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u8>> {
+                if self.done {
+                    return Poll::Ready(None);
+                }
+                *self.waker.lock().unwrap() = Some(cx.waker().clone());
+                if self.ready.load(SeqCst) {
+                    self.done = true;
+                    return Poll::Ready(Some(7));
+                }
+                Poll::Pending
+            }
+        }
+
+        model(|| {
+            let ready = StdArc::new(LoomBool::new(false));
+            let slot = StdArc::new(LoomMutex::new(None::<Waker>));
+            let mut slots: Slots<Input, ()> = Slots::new();
+            slots.insert(
+                Input {
+                    ready: StdArc::clone(&ready),
+                    waker: StdArc::clone(&slot),
+                    done: false,
+                },
+                (),
+            );
+            let t = {
+                let slot = StdArc::clone(&slot);
+                thread::spawn(move || {
+                    ready.store(true, SeqCst);
+                    let waker = slot.lock().unwrap().take();
+                    waker.map(|w| {
+                        let kept = w.clone();
+                        w.wake();
+                        kept
+                    })
+                })
+            };
+            let task = StdArc::new(Counter(LoomUsize::new(0)));
+            let waker = Waker::from(StdArc::clone(&task));
+            let mut cx = Context::from_waker(&waker);
+            let first = slots.poll_next(&mut cx);
+            let kept = t.join().unwrap();
+            match first {
+                Polled::Item { item, .. } => assert_eq!(item, 7),
+                Polled::Pending => {
+                    assert!(task.0.load(SeqCst) > 0, "the wake was lost");
+                    assert!(matches!(
+                        slots.poll_next(&mut cx),
+                        Polled::Item { item: 7, .. }
+                    ));
+                }
+                _ => panic!("neither an item nor pending"),
+            }
+            drop(slots);
+            // Wakes after the merge is gone touch only the wakers' memory.
+            if let Some(kept) = kept {
+                kept.wake();
+            }
+            drop(slot);
         });
     }
 
