@@ -216,9 +216,9 @@ impl<S: Stream> Stream for Merge<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let slots = &mut self.get_mut().slots;
         loop {
-            match slots.poll_next(cx) {
+            match slots.poll_next(cx, |()| {}) {
                 Polled::Item { item, .. } => return Poll::Ready(Some(item)),
-                Polled::Ended { index } => slots.end(index),
+                Polled::Ended { .. } => {}
                 Polled::Pending => return Poll::Pending,
                 Polled::Empty => return Poll::Ready(None),
             }

@@ -280,16 +280,16 @@ impl<K: Ord + Clone, S: Stream> MergeMap<K, S> {
     /// the next input wake) or the budget is spent (the task was woken
     /// already).
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<K, S::Item>>> {
-        match self.slots.poll_next(cx) {
+        // An ended input's key goes before the input is dropped: if its
+        // `drop` panics, keys and slots still agree.
+        let keys = &mut self.keys;
+        match self.slots.poll_next(cx, |key| {
+            keys.remove(key);
+        }) {
             Polled::Item { index, item } => {
                 Poll::Ready(Some(Event::Item(self.slots.tag(index).clone(), item)))
             }
-            Polled::Ended { index } => {
-                // The key first: if the input's `drop` panics, keys and
-                // slots still agree.
-                self.keys.remove(self.slots.tag(index));
-                Poll::Ready(Some(Event::End(self.slots.end(index))))
-            }
+            Polled::Ended { tag } => Poll::Ready(Some(Event::End(tag))),
             Polled::Pending => Poll::Pending,
             Polled::Empty => Poll::Ready(None),
         }
@@ -308,15 +308,15 @@ impl<K: Ord + Clone, S: Stream> Stream for MergeMap<K, S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            match this.slots.poll_next(cx) {
+            // As in `poll_next_event`.
+            let keys = &mut this.keys;
+            match this.slots.poll_next(cx, |key| {
+                keys.remove(key);
+            }) {
                 Polled::Item { index, item } => {
                     return Poll::Ready(Some((this.slots.tag(index).clone(), item)))
                 }
-                Polled::Ended { index } => {
-                    // As in `poll_next_event`.
-                    this.keys.remove(this.slots.tag(index));
-                    drop(this.slots.end(index));
-                }
+                Polled::Ended { .. } => {}
                 Polled::Pending => return Poll::Pending,
                 Polled::Empty => return Poll::Ready(None),
             }

@@ -36,13 +36,12 @@ use super::node::{Nodes, Step};
 pub(crate) const DEFAULT_BUDGET: usize = 2048;
 
 /// The outcome of [`Slots::poll_next`].
-pub(crate) enum Polled<I> {
+pub(crate) enum Polled<I, T> {
     /// Slot `index` yielded `item`; it stays ready.
     Item { index: usize, item: I },
-    /// The input of slot `index` ended. The slot is still taken: the caller
-    /// frees it with [`Slots::end`] (after forgetting whatever refers to
-    /// it, so that a panicking `drop` of the input leaves nothing stale).
-    Ended { index: usize },
+    /// An input ended; its slot was freed and the input dropped. `tag` is
+    /// what was stored with it.
+    Ended { tag: T },
     /// Nothing ready (the task will be woken), or the budget is spent (the
     /// task was woken already).
     Pending,
@@ -180,7 +179,15 @@ impl<E: Stream, T> Slots<E, T> {
     /// The loop is the common case (budget left, no wake to take in, an
     /// input queued); the rest is in [`Slots::make_ready`], out of line.
     #[inline]
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Polled<E::Item> {
+    ///
+    /// When an input ends, `forget` is called with its tag before the input
+    /// is dropped, so that whatever refers to the slot by its tag is gone
+    /// even if that `drop` panics.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        forget: impl FnOnce(&T),
+    ) -> Polled<E::Item, T> {
         loop {
             if self.budget_spent() || self.nodes.has_wakes() || self.nodes.queue_is_empty() {
                 if let Some(done) = self.make_ready(cx) {
@@ -189,7 +196,11 @@ impl<E: Stream, T> Slots<E, T> {
             }
             match self.nodes.poll_front() {
                 Step::Item { index, item } => return Polled::Item { index, item },
-                Step::Ended { index } => return Polled::Ended { index },
+                Step::Ended { index } => {
+                    return Polled::Ended {
+                        tag: self.end(index, forget),
+                    }
+                }
                 // `Pending` (a wake during the poll is taken in before the
                 // next poll and queues it again), or freed after it was
                 // queued.
@@ -209,7 +220,7 @@ impl<E: Stream, T> Slots<E, T> {
     /// queued: yields, takes the wakes in, or finds nothing to do. `None`
     /// when an input is queued and may be polled.
     #[cold]
-    fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item>> {
+    fn make_ready(&mut self, cx: &mut Context<'_>) -> Option<Polled<E::Item, T>> {
         loop {
             if self.budget_spent() {
                 return Some(self.yield_to_executor(cx));
@@ -234,10 +245,11 @@ impl<E: Stream, T> Slots<E, T> {
         }
     }
 
-    /// Frees slot `index`, whose input just ended ([`Polled::Ended`]):
-    /// drops the input and returns its tag.
+    /// Frees slot `index`, whose input just ended: calls `forget` with its
+    /// tag, drops the input and returns the tag.
     #[cold]
-    pub(crate) fn end(&mut self, index: usize) -> T {
+    fn end(&mut self, index: usize, forget: impl FnOnce(&T)) -> T {
+        forget(self.nodes.tag(index));
         self.live -= 1;
         self.vacant.push(index);
         self.nodes.end(index)
@@ -245,7 +257,7 @@ impl<E: Stream, T> Slots<E, T> {
 
     /// Cooperative yield: lets the executor run other tasks.
     #[cold]
-    fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<E::Item> {
+    fn yield_to_executor(&mut self, cx: &mut Context<'_>) -> Polled<E::Item, T> {
         self.mark = self.nodes.popped();
         cx.waker().wake_by_ref();
         Polled::Pending

@@ -518,14 +518,14 @@ mod loom {
             let task = StdArc::new(Counter(LoomUsize::new(0)));
             let waker = Waker::from(StdArc::clone(&task));
             let mut cx = Context::from_waker(&waker);
-            let first = slots.poll_next(&mut cx);
+            let first = slots.poll_next(&mut cx, |()| {});
             let kept = t.join().unwrap();
             match first {
                 Polled::Item { item, .. } => assert_eq!(item, 7),
                 Polled::Pending => {
                     assert!(task.0.load(SeqCst) > 0, "the wake was lost");
                     assert!(matches!(
-                        slots.poll_next(&mut cx),
+                        slots.poll_next(&mut cx, |()| {}),
                         Polled::Item { item: 7, .. }
                     ));
                 }
