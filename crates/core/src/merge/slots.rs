@@ -178,11 +178,11 @@ impl<E: Stream, T> Slots<E, T> {
     ///
     /// The loop is the common case (budget left, no wake to take in, an
     /// input queued); the rest is in [`Slots::make_ready`], out of line.
-    #[inline]
     ///
     /// When an input ends, `forget` is called with its tag before the input
     /// is dropped, so that whatever refers to the slot by its tag is gone
     /// even if that `drop` panics.
+    #[inline]
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
