@@ -26,8 +26,8 @@
 //! runtime ([`oracle_notes`]): the cost of the merge itself.
 //!
 //! The criterion bench `benches/merge.rs` runs the same code ([`MergeRun`],
-//! [`run_merge`] with its own [`Merger`]) at larger N, with one more
-//! entry the report leaves out: [`Impl::Tasks`].
+//! [`run_merge`] with its own [`Merger`]) at larger N, with one more peer:
+//! futures-buffered's `MergeUnbounded`.
 
 use std::collections::BTreeMap;
 use std::pin::{pin, Pin};
@@ -83,7 +83,7 @@ impl Impl {
             Impl::SelectAll => "futures select_all",
             Impl::FcMerge => "futures-concurrency Merge",
             Impl::StreamMap => "tokio-stream StreamMap",
-            Impl::Tasks => "tasks",
+            Impl::Tasks => "a task per input",
             Impl::Oracle => "oracle",
         }
     }
@@ -92,7 +92,7 @@ impl Impl {
     /// (StreamMap is tokio's; the merges that poll or scan every input per
     /// item sit out the sparse case at N = 65536), then the oracle.
     fn on(kind: RuntimeKind, shape: Shape, n: usize) -> Vec<Impl> {
-        let mut all = vec![Impl::Aiter, Impl::SelectAll];
+        let mut all = vec![Impl::Aiter, Impl::SelectAll, Impl::Tasks];
         if !scans_too_long(shape, n) {
             all.push(Impl::FcMerge);
             if kind == RuntimeKind::Tokio {
