@@ -102,14 +102,8 @@ impl<E, T> Slots<E, T> {
         let wanted = self.used.saturating_add(fresh);
         self.nodes.reserve(wanted);
         while self.nodes.capacity() < wanted {
-            self.grow();
+            self.nodes.grow();
         }
-    }
-
-    /// One more chunk of nodes (and room for them in the queue: polling
-    /// never allocates).
-    fn grow(&mut self) {
-        self.nodes.grow();
     }
 
     /// Adds an input, queued to be polled (after the inputs already
@@ -119,14 +113,14 @@ impl<E, T> Slots<E, T> {
             index
         } else {
             if self.used == self.nodes.capacity() {
-                self.grow();
+                self.nodes.grow();
             }
             self.used += 1;
             self.used - 1
         };
         self.nodes.put(index, value, tag);
         self.live += 1;
-        self.enqueue(index);
+        self.nodes.schedule(index);
         index
     }
 
@@ -137,7 +131,7 @@ impl<E, T> Slots<E, T> {
         E: Unpin,
     {
         let old = self.nodes.replace(index, value);
-        self.enqueue(index);
+        self.nodes.schedule(index);
         old
     }
 
@@ -153,12 +147,6 @@ impl<E, T> Slots<E, T> {
         // vacant, or serves the next input placed here. A wake still in
         // flight causes at most one extra poll of that input.
         removed
-    }
-
-    /// Appends slot `index` to the ready queue unless it is queued already.
-    #[inline]
-    fn enqueue(&mut self, index: usize) {
-        self.nodes.schedule(index);
     }
 
     /// Every live input with its tag, in slot order.
